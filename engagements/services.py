@@ -1,0 +1,128 @@
+"""Writes for sponsors, engagements, activities and follow-ups. One transaction per service."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ApplicationError
+from engagements.models import (
+    Activity,
+    Engagement,
+    FollowUp,
+    FollowUpStatus,
+    StageTransition,
+)
+from engagements.pipeline import NEXT_STAGE, transition_error
+
+
+@transaction.atomic
+def advance_stage(*, engagement: Engagement, to_stage: str, by=None, note: str = "") -> Engagement:
+    """Move an engagement to `to_stage` if the pipeline allows it, recording who and when."""
+    locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    error = transition_error(locked.stage, to_stage)
+    if error:
+        raise ApplicationError(error, field_errors={"stage": error})
+    now = timezone.now()
+    StageTransition.objects.create(
+        engagement=locked,
+        from_stage=locked.stage,
+        to_stage=to_stage,
+        by=by,
+        at=now,
+        note=note[:255],
+    )
+    locked.stage = to_stage
+    locked.stage_entered_at = now
+    locked.last_activity_at = now
+    locked._change_reason = note or f"Stage changed to {to_stage}"
+    locked.save(update_fields=["stage", "stage_entered_at", "last_activity_at", "updated_at"])
+    engagement.stage, engagement.stage_entered_at = locked.stage, locked.stage_entered_at
+    engagement.last_activity_at = locked.last_activity_at
+    return locked
+
+
+@transaction.atomic
+def advance_to_next_stage(*, engagements: Iterable[Engagement], by=None) -> list[Engagement]:
+    """Move every engagement one step forward; if any cannot move, none does."""
+    items = list(engagements)
+    problems = [
+        f"{e.name}: it is {e.get_stage_display()}, which has no next stage."
+        for e in items
+        if e.stage not in NEXT_STAGE
+    ]
+    if problems:
+        raise ApplicationError("No engagement was moved. " + " ".join(problems))
+    return [advance_stage(engagement=e, to_stage=NEXT_STAGE[e.stage], by=by) for e in items]
+
+
+@transaction.atomic
+def record_initial_stage(*, engagement: Engagement, by=None) -> None:
+    """Open the stage history of a newly created engagement."""
+    StageTransition.objects.create(
+        engagement=engagement,
+        from_stage="",
+        to_stage=engagement.stage,
+        by=by,
+        at=engagement.stage_entered_at,
+    )
+
+
+@transaction.atomic
+def log_activity(
+    *,
+    engagement: Engagement,
+    kind: str,
+    subject: str,
+    body: str = "",
+    occurred_at: datetime | None = None,
+    by=None,
+) -> Activity:
+    activity = Activity(
+        engagement=engagement,
+        kind=kind,
+        subject=subject,
+        body=body,
+        occurred_at=occurred_at or timezone.now(),
+        by=by,
+    )
+    activity.full_clean(exclude=["engagement", "by"])
+    activity.save()
+    note_engagement_activity(engagement_id=engagement.pk, at=activity.occurred_at)
+    return activity
+
+
+def note_engagement_activity(*, engagement_id, at: datetime) -> None:
+    """Keep the engagement's last-activity time current (the idle-engagement rule reads it)."""
+    Engagement.objects.filter(pk=engagement_id, last_activity_at__lt=at).update(last_activity_at=at)
+
+
+@transaction.atomic
+def complete_follow_ups(*, follow_ups: Iterable[FollowUp], by=None) -> int:
+    """Mark open follow-ups done; returns how many changed (closed ones are left alone)."""
+    ids = [f.pk for f in follow_ups]
+    now = timezone.now()
+    changed = 0
+    for follow_up in FollowUp.objects.select_for_update().filter(pk__in=ids, status=FollowUpStatus.OPEN):
+        follow_up.status = FollowUpStatus.DONE
+        follow_up.completed_at = now
+        follow_up._change_reason = "Marked done"
+        follow_up.save(update_fields=["status", "completed_at"])
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def save_follow_up(*, follow_up: FollowUp, by=None) -> FollowUp:
+    """Create or update a follow-up, keeping its sponsor and completion time consistent."""
+    if follow_up.engagement_id:
+        follow_up.sponsor_id = follow_up.engagement.sponsor_id
+    if follow_up._state.adding and follow_up.created_by_id is None:
+        follow_up.created_by = by
+    if follow_up.status == FollowUpStatus.OPEN:
+        follow_up.completed_at = None
+    elif follow_up.completed_at is None:
+        follow_up.completed_at = timezone.now()
+    follow_up.save()
+    return follow_up

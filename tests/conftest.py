@@ -1,0 +1,79 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests import factories
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _redis_reachable() -> bool:
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _require(condition: bool, what: str) -> None:
+    """Skip when a real service is absent, but only outside CI: under CI a missing service fails."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI but is not configured or not reachable.", pytrace=False)
+    pytest.skip(f"{what} is not available (set DATABASE_URL / REDIS_URL to run this test).")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres"):
+        _require(connection.vendor == "postgresql", "PostgreSQL")
+    if item.get_closest_marker("redis"):
+        _require(_redis_reachable(), "Redis")
+
+
+def _clear_cache() -> None:
+    """Empty our cache keys only: on Redis, FLUSHDB would also drop queued Celery tasks."""
+    from django.core.cache import cache
+
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    _clear_cache()
+    yield
+    _clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (see config/settings.py); tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def account_manager(db):
+    return factories.AccountManagerFactory()
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def am_client(client, account_manager):
+    client.force_login(account_manager)
+    return client

@@ -1,0 +1,45 @@
+import pytest
+from django.core.management import call_command
+
+from core.models import User
+from engagements.models import Engagement, FollowUp, Sponsor, SponsorProfile, Stage
+from providers.models import Provider, ProviderKind
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_data_covers_every_profile_kind_and_stage(capsys):
+    call_command("load_demo_data")
+    assert set(Sponsor.objects.values_list("profile", flat=True)) == set(SponsorProfile.values)
+    assert set(Provider.objects.values_list("kind", flat=True)) == set(ProviderKind.values)
+    assert Sponsor.objects.count() >= 24
+    stages = set(Engagement.objects.values_list("stage", flat=True))
+    assert len(stages) >= 7
+    assert FollowUp.objects.exists()
+    assert all(p.capabilities.exists() for p in Provider.objects.prefetch_related("capabilities"))
+    out = capsys.readouterr().out
+    assert "admin@sourcewise.local" in out
+    assert "sourcewise-demo" in out
+
+
+def test_demo_logins_work_and_members_are_not_staff():
+    call_command("load_demo_data")
+    manager = User.objects.get(email="maya.lindqvist@sourcewise.local")
+    assert manager.is_staff and manager.check_password("sourcewise-demo")
+    assert manager.groups.filter(name="Account managers").exists()
+    members = User.objects.filter(memberships__isnull=False)
+    assert members.exists()
+    assert not members.filter(is_staff=True).exists()
+
+
+def test_demo_data_is_not_duplicated_on_a_second_run():
+    call_command("load_demo_data")
+    counts = (Sponsor.objects.count(), Engagement.objects.count())
+    call_command("load_demo_data")
+    assert (Sponsor.objects.count(), Engagement.objects.count()) == counts
+
+
+def test_stage_history_of_demo_engagements_ends_in_their_current_stage():
+    call_command("load_demo_data")
+    for engagement in Engagement.objects.filter(stage=Stage.ACTIVE).prefetch_related("transitions"):
+        assert list(engagement.transitions.all())[-1].to_stage == Stage.ACTIVE
