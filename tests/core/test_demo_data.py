@@ -43,3 +43,28 @@ def test_stage_history_of_demo_engagements_ends_in_their_current_stage():
     call_command("load_demo_data")
     for engagement in Engagement.objects.filter(stage=Stage.ACTIVE).prefetch_related("transitions"):
         assert list(engagement.transitions.all())[-1].to_stage == Stage.ACTIVE
+
+
+def test_scale_option_generates_the_planned_volumes(capsys):
+    from core.demo_scale import ScalePlan
+
+    call_command("load_demo_data", scale=0.001)
+    plan = ScalePlan.at(0.001)
+    assert plan.engagements == 1000 and plan.activities == 3000
+    demo = 36
+    assert Sponsor.objects.count() == demo + plan.sponsors
+    assert Engagement.objects.filter(name__contains=" study ").count() >= plan.engagements
+    assert Provider.objects.filter(name__startswith="Scale provider").count() == plan.providers
+    assert FollowUp.objects.filter(title__startswith="Follow-up ").count() == plan.follow_ups
+    # Generated engagements are consistent with the pipeline: each has one stage-history row.
+    generated = Engagement.objects.filter(name__regex=r" study \d+$")
+    assert generated.count() == plan.engagements
+    assert all(e.transitions.count() == 1 for e in generated[:20])
+    assert "engagements" in capsys.readouterr().out
+
+
+def test_scale_must_be_positive():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("load_demo_data", scale=0)
