@@ -27,3 +27,15 @@ def mine_filter(field: str, title: str = "mine"):
 
     MineFilter.title = title
     return MineFilter
+
+
+def add_application_error(form, error: ApplicationError) -> None:
+    """Put a service's refusal on a form: field errors next to fields, the rest on top."""
+    placed = False
+    for field, messages_ in error.field_errors.items():
+        if field in form.fields:
+            for message in messages_:
+                form.add_error(field, message)
+            placed = True
+    if not placed or not error.field_errors:
+        form.add_error(None, error.message)

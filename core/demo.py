@@ -397,6 +397,7 @@ class DemoBuilder:
         for index, profile in enumerate(self._profiles()):
             sponsor = self._sponsor(index, profile, managers)
             self._engagements(sponsor, providers, managers)
+        self._assessments(managers)
         for sponsor in Sponsor.objects.order_by("name")[:4]:
             contact = sponsor.contacts.order_by("last_name").first()
             member = _user(contact.email, contact.first_name, contact.last_name)
@@ -407,8 +408,43 @@ class DemoBuilder:
         summary.counts = self._counts()
         return summary
 
+    def _assessments(self, managers: list[User]) -> None:
+        """Assessments at every step: a few sent, some in progress, most submitted or reviewed."""
+        from assessments import services as assessment_services
+
+        sponsors = list(
+            Sponsor.objects.order_by("name").prefetch_related("capabilities", "therapeutic_areas")
+        )
+        steps = ["submitted", "reviewed", "submitted", "in_progress", "sent", "submitted", "reviewed"]
+        for index, sponsor in enumerate(sponsors[:21]):
+            step = steps[index % len(steps)]
+            engagement = sponsor.engagements.order_by("created_at").first()
+            assessment = assessment_services.create_assessment(
+                sponsor=sponsor,
+                engagement=engagement,
+                due_date=(self.now + timedelta(days=self.rng.randint(-5, 20))).date(),
+                by=sponsor.owner,
+            )
+            assessment_services.send_assessment(assessment=assessment, by=sponsor.owner)
+            if step == "sent":
+                continue
+            answers = demo_answers(sponsor, self.rng)
+            if step == "in_progress":
+                answers = dict(list(answers.items())[:9])
+            assessment_services.save_answers(assessment=assessment, answers=answers, by=sponsor.owner)
+            if step == "in_progress":
+                continue
+            assessment_services.submit_assessment(assessment=assessment, by=sponsor.owner)
+            if step == "reviewed":
+                assessment_services.review_assessment(
+                    assessment=assessment, by=sponsor.owner, comment="Walked the sponsor through the plan."
+                )
+
     def _counts(self) -> dict[str, int]:
+        from assessments.models import Assessment
+
         return {
+            "assessments": Assessment.objects.count(),
             "providers": Provider.objects.count(),
             "sponsors": Sponsor.objects.count(),
             "engagements": Engagement.objects.count(),
@@ -624,3 +660,52 @@ class DemoBuilder:
                     status=FollowUpStatus.DONE if done else FollowUpStatus.OPEN,
                     completed_at=due if done else None,
                 )
+
+
+def demo_answers(sponsor: Sponsor, rng: random.Random) -> dict:
+    """Answers a sponsor of this profile would plausibly give, consistent with its capabilities."""
+    levels = {c.function_id: c.level for c in sponsor.capabilities.all()}
+    profile = sponsor.profile
+    big = profile in (SponsorProfile.LARGE_PHARMA, SponsorProfile.MID_SIZE_PHARMA)
+    mean = sum(levels.values()) / max(1, len(levels))
+    weak = [code for code, level in levels.items() if level <= 1]
+    scope = "entire_program" if mean < 0.8 else "specific_functions" if mean > 2.2 else "multiple_functions"
+    answers = {
+        "sponsor_profile": profile,
+        "internal_capabilities": levels,
+        "clinical_leadership": min(5, max(1, round(1 + mean * 1.3 + rng.choice([-1, 0, 1])))),
+        "oversight_capacity": min(5, max(1, round(1 + mean * 1.2 + rng.choice([-1, 0, 0, 1])))),
+        "outsourcing_scope": scope,
+        "geographic_footprint": rng.choice(
+            ["global", "multi_region"] if big else ["single_country", "single_region", "multi_region"]
+        ),
+        "timeline_pressure": rng.randint(2, 5),
+        "portfolio_growth": rng.choice(["stable", "growing", "rapid"]),
+        "resource_variability": rng.randint(1, 5),
+        "strategic_control": rng.randint(3, 5) if big else rng.randint(1, 3),
+        "flexibility_importance": rng.randint(2, 5),
+        "end_to_end_accountability": rng.randint(1, 3) if big else rng.randint(3, 5),
+        "partnership_level": rng.choice(["transactional", "collaborative", "strategic"]),
+        "senior_support": rng.randint(2, 5),
+        "budget_flexibility": rng.randint(1, 4),
+        "therapeutic_areas": [a.code for a in sponsor.therapeutic_areas.all()],
+        "therapeutic_complexity": rng.randint(2, 5),
+        "ai_maturity_required": rng.randint(1, 5),
+        "sponsor_ai_platform": big and rng.random() < 0.6,
+        "data_governance_maturity": rng.randint(3, 5) if big else rng.randint(1, 3),
+    }
+    if scope != "entire_program":
+        answers["functions_to_outsource"] = weak or rng.sample(sorted(levels), 2)
+    if answers["ai_maturity_required"] >= 2:
+        answers["ai_capabilities_needed"] = rng.sample(
+            [
+                "ai_data_review",
+                "risk_based_monitoring",
+                "predictive_analytics",
+                "automated_quality_checks",
+                "regulatory_intelligence",
+                "clinical_data_visualization",
+            ],
+            rng.randint(1, 3),
+        )
+    return answers

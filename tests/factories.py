@@ -134,3 +134,30 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     title = "Send revised budget"
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=2))
     assignee = factory.SelfAttribute("engagement.owner")
+
+
+def reference_questionnaire():
+    from assessments.models import Questionnaire
+
+    return Questionnaire.objects.get(name="Outsourcing model assessment", version=1)
+
+
+class AssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "assessments.Assessment"
+
+    sponsor = factory.SubFactory(SponsorFactory)
+    questionnaire = factory.LazyFunction(reference_questionnaire)
+    title = factory.Sequence(lambda n: f"Assessment {n}")
+
+
+def submitted_assessment(*, answers=None, by=None, **kwargs):
+    """An assessment answered with `answers` (the neutral set by default) and submitted."""
+    from assessments import services
+    from tests.assessments.reference import neutral_answers
+
+    assessment = AssessmentFactory(**kwargs)
+    services.save_answers(assessment=assessment, answers=answers or neutral_answers(), by=by)
+    services.submit_assessment(assessment=assessment, by=by)
+    assessment.refresh_from_db()
+    return assessment

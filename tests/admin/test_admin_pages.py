@@ -12,6 +12,7 @@ from tests.factories import (
     MembershipFactory,
     SponsorCapabilityFactory,
     UserFactory,
+    submitted_assessment,
 )
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,7 @@ def populated(account_manager):
     SponsorCapabilityFactory(sponsor=engagement.sponsor)
     CapabilityFactory()
     StageTransition.objects.create(engagement=engagement, from_stage="", to_stage="lead")
+    submitted_assessment(sponsor=engagement.sponsor, engagement=engagement)
     return engagement
 
 

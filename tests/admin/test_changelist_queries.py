@@ -13,6 +13,7 @@ from tests.factories import (
     EngagementFactory,
     FollowUpFactory,
     MembershipFactory,
+    submitted_assessment,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,7 @@ def _grow(n):
         ContactFactory(sponsor=engagement.sponsor)
         MembershipFactory(sponsor=engagement.sponsor)
         CapabilityFactory()
+        submitted_assessment(sponsor=engagement.sponsor)
 
 
 def _changelists():

@@ -1,0 +1,424 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from assessments import services
+from assessments.models import (
+    Answer,
+    Assessment,
+    Choice,
+    Question,
+    Questionnaire,
+    Recommendation,
+    ScoringWeight,
+    Section,
+)
+from assessments.presentation import recommendation_context
+from assessments.selectors import latest_recommendation
+from core.admin_tools import add_application_error, message_application_error, mine_filter
+from core.errors import ApplicationError
+
+
+class FrozenQuestionnaireMixin:
+    """Published and retired questionnaires are read-only everywhere in the admin."""
+
+    def _questionnaire_of(self, obj):
+        return None
+
+    def _frozen(self, obj) -> bool:
+        questionnaire = self._questionnaire_of(obj)
+        return bool(questionnaire and questionnaire.is_frozen)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not self._frozen(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._frozen(obj)
+
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and self._frozen(obj):
+            return False
+        return (
+            super().has_add_permission(request, obj)
+            if obj is not None
+            else super().has_add_permission(request)
+        )
+
+
+class SectionInline(FrozenQuestionnaireMixin, admin.TabularInline):
+    model = Section
+    extra = 0
+    fields = ["title", "description", "position"]
+
+    def _questionnaire_of(self, obj):
+        return obj
+
+
+class QuestionnaireForm(forms.ModelForm):
+    class Meta:
+        model = Questionnaire
+        fields = ["name", "version", "description", "parameters"]
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(FrozenQuestionnaireMixin, SimpleHistoryAdmin):
+    form = QuestionnaireForm
+    list_display = ["name", "version", "status", "published_at", "question_count", "assessment_count"]
+    list_filter = ["status", "name"]
+    search_fields = ["name"]
+    inlines = [SectionInline]
+    actions = ["publish", "create_new_version", "retire"]
+
+    def _questionnaire_of(self, obj):
+        return obj
+
+    def get_queryset(self, request):
+        questions = Question.objects.filter(questionnaire=OuterRef("pk")).values("questionnaire")
+        assessments = Assessment.objects.filter(questionnaire=OuterRef("pk")).values("questionnaire")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _questions=Subquery(questions.annotate(n=Count("id")).values("n")[:1]),
+                _assessments=Subquery(assessments.annotate(n=Count("id")).values("n")[:1]),
+            )
+        )
+
+    @admin.display(description="questions", ordering="_questions")
+    def question_count(self, obj):
+        return obj._questions or 0
+
+    @admin.display(description="assessments", ordering="_assessments")
+    def assessment_count(self, obj):
+        return obj._assessments or 0
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def _run(self, request, queryset, action, verb):
+        done = 0
+        for questionnaire in queryset:
+            try:
+                action(questionnaire=questionnaire, by=request.user)
+                done += 1
+            except ApplicationError as error:
+                message_application_error(request, error)
+        if done:
+            self.message_user(request, f"{verb} {done} questionnaire(s).", messages.SUCCESS)
+
+    @admin.action(description="Publish (freezes the version)")
+    def publish(self, request, queryset):
+        self._run(request, queryset, services.publish_questionnaire, "Published")
+
+    @admin.action(description="Create a new draft version to edit")
+    def create_new_version(self, request, queryset):
+        self._run(request, queryset, services.new_questionnaire_version, "Created a new version of")
+
+    @admin.action(description="Retire (no new assessments)")
+    def retire(self, request, queryset):
+        self._run(request, queryset, services.retire_questionnaire, "Retired")
+
+
+class ChoiceInline(FrozenQuestionnaireMixin, admin.TabularInline):
+    model = Choice
+    extra = 0
+    fields = ["value", "label", "specialised", "position"]
+
+    def _questionnaire_of(self, obj):
+        return obj.questionnaire if obj else None
+
+
+class ScoringWeightInline(FrozenQuestionnaireMixin, admin.TabularInline):
+    model = ScoringWeight
+    extra = 0
+    fields = ["option", "target", "weight", "rationale"]
+
+    def _questionnaire_of(self, obj):
+        return obj.questionnaire if obj else None
+
+
+class QuestionForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        questionnaire, section = cleaned.get("questionnaire"), cleaned.get("section")
+        if questionnaire and questionnaire.is_frozen:
+            raise forms.ValidationError(f"{questionnaire} is frozen; create a new version to add questions.")
+        if questionnaire and section and section.questionnaire_id != questionnaire.pk:
+            self.add_error("section", "This section belongs to another questionnaire.")
+        show_if = cleaned.get("show_if")
+        if show_if is not None and (
+            not isinstance(show_if, dict) or set(show_if) != {"question", "operator", "value"}
+        ):
+            self.add_error("show_if", 'Use {"question": code, "operator": "in", "value": [...]}.')
+        return cleaned
+
+
+@admin.register(Question)
+class QuestionAdmin(FrozenQuestionnaireMixin, admin.ModelAdmin):
+    form = QuestionForm
+    list_display = ["code", "label", "kind", "required", "section", "questionnaire"]
+    list_filter = ["questionnaire", "kind", "required"]
+    list_select_related = ["section", "questionnaire"]
+    search_fields = ["code", "label", "text"]
+    inlines = [ChoiceInline, ScoringWeightInline]
+
+    def _questionnaire_of(self, obj):
+        return obj.questionnaire if obj else None
+
+
+@admin.register(ScoringWeight)
+class ScoringWeightAdmin(FrozenQuestionnaireMixin, admin.ModelAdmin):
+    list_display = ["question", "option", "target", "weight", "rationale"]
+    list_filter = ["question__questionnaire", "target"]
+    list_select_related = ["question", "question__questionnaire"]
+    search_fields = ["question__code", "option", "rationale"]
+
+    def _questionnaire_of(self, obj):
+        return obj.question.questionnaire if obj else None
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    fields = ["question", "value", "answered_by", "answered_via", "answered_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question", "answered_by")
+
+
+class AssessmentForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = ["sponsor", "engagement", "questionnaire", "title", "due_date"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance._state.adding or self.errors:
+            return cleaned
+        try:
+            services.check_new_assessment(
+                sponsor=cleaned.get("sponsor"),
+                questionnaire=cleaned.get("questionnaire"),
+                engagement=cleaned.get("engagement"),
+            )
+        except ApplicationError as error:
+            add_application_error(self, error)
+        return cleaned
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(SimpleHistoryAdmin):
+    form = AssessmentForm
+    change_form_template = "admin/assessments/assessment/change_form.html"
+    list_display = [
+        "__str__",
+        "sponsor",
+        "status",
+        "due_date",
+        "answered",
+        "submitted_at",
+        "recommended_model",
+    ]
+    list_filter = [mine_filter("sponsor__owner", "my accounts"), "status", "questionnaire"]
+    list_select_related = ["sponsor", "questionnaire"]
+    search_fields = ["title", "sponsor__name"]
+    autocomplete_fields = ["sponsor", "engagement"]
+    date_hierarchy = "created_at"
+    inlines = [AnswerInline]
+    actions = ["send", "recompute"]
+    show_full_result_count = False
+    readonly_fields = [
+        "status",
+        "sent_at",
+        "sent_by",
+        "started_at",
+        "submitted_at",
+        "submitted_by",
+        "submitted_via",
+        "reviewed_at",
+        "reviewed_by",
+        "review_comment",
+        "recommendation",
+    ]
+    fieldsets = [
+        (None, {"fields": ["sponsor", "engagement", "questionnaire", "title", "due_date", "status"]}),
+        (
+            "Progress",
+            {"fields": ["sent_at", "sent_by", "started_at", "submitted_at", "submitted_by", "submitted_via"]},
+        ),
+        ("Review", {"fields": ["reviewed_at", "reviewed_by", "review_comment"]}),
+        ("Recommendation", {"fields": ["recommendation"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            fields += ["sponsor", "questionnaire"]
+            if obj.is_locked:
+                fields += ["engagement", "title", "due_date"]
+        return fields
+
+    def get_queryset(self, request):
+        latest = Recommendation.objects.filter(assessment=OuterRef("pk")).order_by("-created_at")
+        answered = Answer.objects.filter(assessment=OuterRef("pk")).values("assessment")
+        questions = Question.objects.filter(questionnaire=OuterRef("questionnaire")).values("questionnaire")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _model=Subquery(latest.values("model")[:1]),
+                _answered=Subquery(answered.annotate(n=Count("id")).values("n")[:1]),
+                _questions=Subquery(questions.annotate(n=Count("id")).values("n")[:1]),
+            )
+        )
+
+    @admin.display(description="recommended", ordering="_model")
+    def recommended_model(self, obj):
+        return dict(Recommendation._meta.get_field("model").choices).get(obj._model, "—")
+
+    @admin.display(description="answered")
+    def answered(self, obj):
+        return f"{obj._answered or 0} / {obj._questions or 0}"
+
+    @admin.display(description="latest recommendation")
+    def recommendation(self, obj):
+        latest = latest_recommendation(obj) if obj and obj.pk else None
+        if latest is None:
+            return "Not yet: produced when the assessment is submitted."
+        return render_to_string(
+            "assessments/includes/recommendation.html",
+            {"rec": recommendation_context(latest, drivers_limit=None)},
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = services.create_assessment(
+            sponsor=obj.sponsor,
+            questionnaire=obj.questionnaire,
+            engagement=obj.engagement,
+            title=obj.title,
+            due_date=obj.due_date,
+            by=request.user,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def get_urls(self):
+        return [
+            path(
+                "<uuid:object_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="assessments_assessment_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, object_id):
+        assessment = get_object_or_404(Assessment, pk=object_id)
+        if not self.has_change_permission(request, assessment):
+            return redirect("admin:index")
+        change_url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
+        if request.method == "POST":
+            try:
+                services.review_assessment(
+                    assessment=assessment, by=request.user, comment=request.POST.get("comment", "")
+                )
+            except ApplicationError as error:
+                message_application_error(request, error)
+            else:
+                self.message_user(request, "Marked as reviewed.", messages.SUCCESS)
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "assessment": assessment,
+            "change_url": change_url,
+            "title": f"Review {assessment}",
+        }
+        return TemplateResponse(request, "admin/assessments/assessment/review.html", context)
+
+    @admin.action(description="Send to the sponsor")
+    def send(self, request, queryset):
+        sent = 0
+        for assessment in queryset:
+            try:
+                services.send_assessment(assessment=assessment, by=request.user)
+                sent += 1
+            except ApplicationError as error:
+                message_application_error(request, error)
+        if sent:
+            self.message_user(request, f"Sent {sent} assessment(s).", messages.SUCCESS)
+
+    @admin.action(description="Recompute the recommendation (new engine or provider catalog)")
+    def recompute(self, request, queryset):
+        for assessment in queryset:
+            try:
+                _, created = services.recompute_recommendation(assessment=assessment, by=request.user)
+            except ApplicationError as error:
+                message_application_error(request, error)
+                continue
+            note = "new recommendation stored" if created else "nothing changed; kept the current one"
+            self.message_user(request, f"{assessment}: {note}.")
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "model", "confidence_label", "engine_version", "created_at"]
+    list_filter = ["model", "confidence_label", "engine_version"]
+    list_select_related = ["assessment", "assessment__sponsor"]
+    search_fields = ["assessment__sponsor__name", "assessment__title"]
+    date_hierarchy = "created_at"
+    fields = [
+        "assessment_link",
+        "engine_version",
+        "questionnaire_version",
+        "created_at",
+        "created_by",
+        "rendered",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="assessment")
+    def assessment_link(self, obj):
+        url = reverse("admin:assessments_assessment_change", args=[obj.assessment_id])
+        return format_html('<a href="{}">{}</a>', url, obj.assessment)
+
+    @admin.display(description="recommendation")
+    def rendered(self, obj):
+        return render_to_string(
+            "assessments/includes/recommendation.html",
+            {"rec": recommendation_context(obj, drivers_limit=None)},
+        )

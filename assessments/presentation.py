@@ -1,0 +1,61 @@
+"""Turns a stored recommendation (or a what-if snapshot) into what people read."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.safestring import mark_safe
+
+from assessments.charts import MODEL_LABELS, score_chart_svg
+from assessments.matching import PROVIDER_KIND_LABELS
+
+DELIVERY_LABELS = {
+    "in_house": "In-house",
+    "fsp": "FSP team",
+    "full_service": "Full-service CRO",
+    "boutique": "Boutique specialist",
+}
+TARGET_LABELS = {**MODEL_LABELS, "boutique": "Boutique fit"}
+
+
+def _get(source: Any, name: str) -> Any:
+    return source[name] if isinstance(source, Mapping) else getattr(source, name)
+
+
+def recommendation_context(source: Any, *, drivers_limit: int | None = 12) -> dict[str, Any]:
+    """Template context for a Recommendation instance or a snapshot dict of the same shape."""
+    model = _get(source, "model")
+    scores = _get(source, "scores")
+    drivers = list(_get(source, "drivers"))
+    model_drivers = [d for d in drivers if d["target"] != "boutique"]
+    plan = [
+        {**item, "delivery_label": DELIVERY_LABELS.get(item["delivery"], item["delivery"])}
+        for item in _get(source, "function_plan")
+    ]
+    shortlist = [
+        {**entry, "kind_label": PROVIDER_KIND_LABELS.get(entry["kind"], entry["kind"])}
+        for entry in _get(source, "shortlist")
+    ]
+    return {
+        "model": model,
+        "model_label": MODEL_LABELS[model],
+        "scores": [{"model": m, "label": MODEL_LABELS[m], "score": scores[m]} for m in MODEL_LABELS],
+        "chart_svg": mark_safe(score_chart_svg(scores, chosen=model)),  # noqa: S308 - built from numbers and fixed labels
+        "confidence": _get(source, "confidence"),
+        "confidence_percent": round(100 * _get(source, "confidence")),
+        "confidence_label": _get(source, "confidence_label"),
+        "drivers_for": [
+            {**d, "target_label": TARGET_LABELS.get(d["target"], d["target"])}
+            for d in model_drivers
+            if d["points"] > 0
+        ][:drivers_limit],
+        "drivers_against": [
+            {**d, "target_label": TARGET_LABELS.get(d["target"], d["target"])}
+            for d in model_drivers
+            if d["points"] < 0
+        ][:drivers_limit],
+        "plan": plan,
+        "boutique": _get(source, "boutique_fit"),
+        "ai": _get(source, "ai_readiness"),
+        "shortlist": shortlist,
+        "engine_version": _get(source, "engine_version"),
+    }

@@ -1,0 +1,179 @@
+"""Reads for assessments: the engine's inputs built from the database, and scoped querysets."""
+
+import hashlib
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from assessments.engine import SponsorContext
+from assessments.matching import ProviderProfile
+from assessments.models import (
+    Answer,
+    Assessment,
+    Question,
+    Questionnaire,
+    QuestionnaireStatus,
+    Recommendation,
+)
+from assessments.scoring import EngineConfig, FunctionSpec, QuestionSpec, ShowIf, Weight
+from engagements.models import Sponsor
+from engagements.selectors import sponsors_visible_to
+from providers.models import (
+    AICapability,
+    Capability,
+    ClinicalFunction,
+    Provider,
+    Region,
+    TherapeuticArea,
+    TherapeuticExpertise,
+)
+
+
+def assessments_visible_to(user) -> QuerySet[Assessment]:
+    """The one door to assessments: those of the sponsors the user may see."""
+    return Assessment.objects.filter(sponsor__in=sponsors_visible_to(user))
+
+
+def latest_published_questionnaire(name: str | None = None) -> Questionnaire | None:
+    queryset = Questionnaire.objects.filter(status=QuestionnaireStatus.PUBLISHED)
+    if name:
+        queryset = queryset.filter(name=name)
+    return queryset.order_by("-published_at", "-version").first()
+
+
+def _build_config(questionnaire: Questionnaire) -> EngineConfig:
+    questions = (
+        Question.objects.filter(questionnaire=questionnaire)
+        .select_related("section")
+        .prefetch_related("choices", "weights")
+        .order_by("section__position", "position", "id")
+    )
+    specs = []
+    for question in questions:
+        choices = list(question.choices.all())
+        show_if = None
+        if question.show_if:
+            show_if = ShowIf(
+                question.show_if["question"], question.show_if["operator"], question.show_if["value"]
+            )
+        specs.append(
+            QuestionSpec(
+                code=question.code,
+                kind=question.kind,
+                label=question.label,
+                choices=tuple(c.value for c in choices),
+                choice_labels={c.value: c.label for c in choices},
+                specialised=frozenset(c.value for c in choices if c.specialised),
+                required=question.required,
+                minimum=question.min_value,
+                maximum=question.max_value,
+                show_if=show_if,
+                weights=tuple(
+                    Weight(w.option, w.target, w.weight, w.rationale) for w in question.weights.all()
+                ),
+            )
+        )
+    functions = tuple(
+        FunctionSpec(f.code, f.name, f.specialised)
+        for f in ClinicalFunction.objects.order_by("position", "name")
+    )
+    return EngineConfig(
+        questions=tuple(specs),
+        functions=functions,
+        parameters=questionnaire.parameters or {},
+        questionnaire_version=str(questionnaire),
+    )
+
+
+@lru_cache(maxsize=32)
+def _frozen_config(questionnaire_id, published_at) -> EngineConfig:
+    return _build_config(Questionnaire.objects.get(pk=questionnaire_id))
+
+
+def engine_config(questionnaire: Questionnaire) -> EngineConfig:
+    """The engine's view of a questionnaire. Published ones never change, so they are cached."""
+    if questionnaire.is_frozen:
+        return _frozen_config(questionnaire.pk, questionnaire.published_at)
+    return _build_config(questionnaire)
+
+
+def provider_profiles() -> list[ProviderProfile]:
+    """Every active provider, flattened for the matcher (a fixed number of queries)."""
+    providers = list(
+        Provider.objects.filter(is_active=True)
+        .prefetch_related(
+            Prefetch("regions", queryset=Region.objects.only("code")),
+            Prefetch("ai_capabilities", queryset=AICapability.objects.only("code")),
+        )
+        .order_by("name")
+    )
+    ids = [p.pk for p in providers]
+    capabilities: dict[Any, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for provider_id, function_id, depth, capacity in Capability.objects.filter(
+        provider_id__in=ids
+    ).values_list("provider_id", "function_id", "depth", "capacity_fte"):
+        capabilities[provider_id][function_id] = (depth, capacity)
+    expertise: dict[Any, dict[str, int]] = defaultdict(dict)
+    for provider_id, area_id, depth in TherapeuticExpertise.objects.filter(provider_id__in=ids).values_list(
+        "provider_id", "therapeutic_area_id", "depth"
+    ):
+        expertise[provider_id][area_id] = depth
+    return [
+        ProviderProfile(
+            id=str(p.pk),
+            name=p.name,
+            kind=p.kind,
+            regions=frozenset(r.code for r in p.regions.all()),
+            ai_capabilities=frozenset(a.code for a in p.ai_capabilities.all()),
+            senior_access=p.senior_access,
+            data_governance_maturity=p.data_governance_maturity,
+            engagement_models=frozenset(p.engagement_models or ()),
+            capabilities=capabilities[p.pk],
+            expertise=expertise[p.pk],
+        )
+        for p in providers
+    ]
+
+
+def catalog_fingerprint(profiles: list[ProviderProfile]) -> str:
+    """A short hash of the provider catalog a shortlist was computed from."""
+    digest = hashlib.sha256()
+    for p in sorted(profiles, key=lambda p: p.id):
+        digest.update(
+            repr(
+                (
+                    p.id,
+                    p.name,
+                    p.kind,
+                    sorted(p.regions),
+                    sorted(p.ai_capabilities),
+                    p.senior_access,
+                    p.data_governance_maturity,
+                    sorted(p.engagement_models),
+                    sorted(p.capabilities.items()),
+                    sorted(p.expertise.items()),
+                )
+            ).encode()
+        )
+    return digest.hexdigest()
+
+
+def sponsor_context(sponsor: Sponsor) -> SponsorContext:
+    names = {}
+    for model in (ClinicalFunction, TherapeuticArea, Region, AICapability):
+        names.update(dict(model.objects.values_list("code", "name")))
+    return SponsorContext(
+        regions=tuple(sponsor.regions.order_by("position").values_list("code", flat=True)),
+        all_regions=tuple(Region.objects.order_by("position").values_list("code", flat=True)),
+        names=names,
+    )
+
+
+def answers_of(assessment: Assessment) -> dict[str, Any]:
+    return dict(Answer.objects.filter(assessment=assessment).values_list("question__code", "value"))
+
+
+def latest_recommendation(assessment: Assessment) -> Recommendation | None:
+    return Recommendation.objects.filter(assessment=assessment).order_by("-created_at").first()

@@ -1,0 +1,401 @@
+"""Writes for questionnaires and assessments: the assessment workflow and recommendations."""
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assessments import selectors
+from assessments.engine import Outcome, compare, recommend
+from assessments.models import (
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    Channel,
+    Choice,
+    Question,
+    Questionnaire,
+    QuestionnaireStatus,
+    Recommendation,
+    ScoringWeight,
+    Section,
+)
+from assessments.scoring import ENGINE_VERSION, SHOW_IF_OPERATORS
+from assessments.validation import missing_answers, validate_answers
+from core.errors import ApplicationError
+from engagements.models import Engagement, Sponsor
+
+OPEN_FOR_ANSWERS = (AssessmentStatus.DRAFT, AssessmentStatus.SENT, AssessmentStatus.IN_PROGRESS)
+
+
+# --- Questionnaires -----------------------------------------------------------------------------
+
+
+def ensure_questionnaire_editable(questionnaire: Questionnaire) -> None:
+    if questionnaire.is_frozen:
+        raise ApplicationError(
+            f"{questionnaire} is {questionnaire.get_status_display().lower()} and cannot be changed; "
+            f"create a new version to make changes."
+        )
+
+
+def questionnaire_problems(questionnaire: Questionnaire) -> list[str]:
+    """What would make a questionnaire unusable: checked before it can be published."""
+    problems = []
+    questions = list(questionnaire.questions.select_related("section").prefetch_related("choices"))
+    if not questions:
+        problems.append("It has no questions.")
+    order = {q.code: (q.section.position, q.position, q.pk) for q in questions}
+    for question in questions:
+        if question.kind in ("single", "multi", "matrix") and not question.choices.all():
+            problems.append(
+                f"{question.code}: a {question.get_kind_display().lower()} question needs choices."
+            )
+        if question.kind == "number" and (question.min_value is None or question.max_value is None):
+            problems.append(f"{question.code}: a number question needs a minimum and a maximum.")
+        condition = question.show_if
+        if condition:
+            if not isinstance(condition, dict) or set(condition) != {"question", "operator", "value"}:
+                problems.append(f"{question.code}: show-if needs exactly question, operator and value.")
+            elif condition["question"] not in order:
+                problems.append(
+                    f"{question.code}: show-if refers to unknown question {condition['question']}."
+                )
+            elif order[condition["question"]] >= order[question.code]:
+                problems.append(f"{question.code}: show-if must refer to an earlier question.")
+            elif condition["operator"] not in SHOW_IF_OPERATORS:
+                problems.append(f"{question.code}: unknown show-if operator {condition['operator']}.")
+    return problems
+
+
+@transaction.atomic
+def publish_questionnaire(*, questionnaire: Questionnaire, by=None) -> Questionnaire:
+    locked = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    ensure_questionnaire_editable(locked)
+    problems = questionnaire_problems(locked)
+    if problems:
+        raise ApplicationError(f"{locked} cannot be published: " + " ".join(problems))
+    locked.status = QuestionnaireStatus.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["status", "published_at"])
+    return locked
+
+
+@transaction.atomic
+def retire_questionnaire(*, questionnaire: Questionnaire, by=None) -> Questionnaire:
+    if questionnaire.status != QuestionnaireStatus.PUBLISHED:
+        raise ApplicationError(f"Only a published questionnaire can be retired; {questionnaire} is not.")
+    questionnaire.status = QuestionnaireStatus.RETIRED
+    questionnaire.save(update_fields=["status"])
+    return questionnaire
+
+
+@transaction.atomic
+def new_questionnaire_version(*, questionnaire: Questionnaire, by=None) -> Questionnaire:
+    """Copy a questionnaire (sections, questions, choices, weights) into a new draft version."""
+    latest = Questionnaire.objects.filter(name=questionnaire.name).aggregate(v=Max("version"))["v"] or 0
+    copy = Questionnaire.objects.create(
+        name=questionnaire.name,
+        version=latest + 1,
+        description=questionnaire.description,
+        parameters=questionnaire.parameters,
+        created_by=by,
+    )
+    for section in questionnaire.sections.prefetch_related("questions__choices", "questions__weights"):
+        new_section = Section.objects.create(
+            questionnaire=copy,
+            title=section.title,
+            description=section.description,
+            position=section.position,
+        )
+        for question in section.questions.all():
+            new_question = Question.objects.create(
+                questionnaire=copy,
+                section=new_section,
+                **{
+                    f: getattr(question, f)
+                    for f in (
+                        "code",
+                        "label",
+                        "text",
+                        "help_text",
+                        "kind",
+                        "required",
+                        "position",
+                        "min_value",
+                        "max_value",
+                        "show_if",
+                    )
+                },
+            )
+            Choice.objects.bulk_create(
+                Choice(
+                    question=new_question,
+                    value=c.value,
+                    label=c.label,
+                    specialised=c.specialised,
+                    position=c.position,
+                )
+                for c in question.choices.all()
+            )
+            ScoringWeight.objects.bulk_create(
+                ScoringWeight(
+                    question=new_question,
+                    option=w.option,
+                    target=w.target,
+                    weight=w.weight,
+                    rationale=w.rationale,
+                )
+                for w in question.weights.all()
+            )
+    return copy
+
+
+# --- Assessments --------------------------------------------------------------------------------
+
+
+def check_new_assessment(
+    *, sponsor: Sponsor | None, questionnaire: Questionnaire | None, engagement: Engagement | None
+) -> None:
+    """Refuse an assessment that could not be answered: no published questionnaire, wrong engagement."""
+    if questionnaire is None:
+        raise ApplicationError(
+            "There is no published questionnaire to send.",
+            field_errors={"questionnaire": "Choose a questionnaire."},
+        )
+    if questionnaire.status != QuestionnaireStatus.PUBLISHED:
+        status = questionnaire.get_status_display().lower()
+        raise ApplicationError(
+            f"{questionnaire} is {status}; only a published version can be sent.",
+            field_errors={"questionnaire": f"{questionnaire} is {status}; choose a published version."},
+        )
+    if engagement is not None and sponsor is not None and engagement.sponsor_id != sponsor.pk:
+        raise ApplicationError(
+            "The engagement belongs to another sponsor.",
+            field_errors={"engagement": "This engagement belongs to another sponsor."},
+        )
+
+
+@transaction.atomic
+def create_assessment(
+    *,
+    sponsor: Sponsor,
+    questionnaire: Questionnaire | None = None,
+    engagement: Engagement | None = None,
+    title: str = "",
+    due_date: date | None = None,
+    by=None,
+) -> Assessment:
+    questionnaire = questionnaire or selectors.latest_published_questionnaire()
+    check_new_assessment(sponsor=sponsor, questionnaire=questionnaire, engagement=engagement)
+    return Assessment.objects.create(
+        sponsor=sponsor,
+        questionnaire=questionnaire,
+        engagement=engagement,
+        title=title or f"{questionnaire.name} — {sponsor.name}",
+        due_date=due_date,
+        created_by=by,
+    )
+
+
+def _lock(assessment: Assessment) -> Assessment:
+    return (
+        Assessment.objects.select_for_update()
+        .select_related("questionnaire", "sponsor")
+        .get(pk=assessment.pk)
+    )
+
+
+@transaction.atomic
+def send_assessment(*, assessment: Assessment, by=None, due_date: date | None = None) -> Assessment:
+    """Send to the sponsor: its people can now answer in the portal."""
+    locked = _lock(assessment)
+    if locked.status not in (AssessmentStatus.DRAFT, AssessmentStatus.SENT):
+        raise ApplicationError(
+            f"This assessment is {locked.get_status_display().lower()}; it was already sent."
+        )
+    locked.status = AssessmentStatus.SENT
+    locked.sent_at = timezone.now()
+    locked.sent_by = by
+    if due_date is not None:
+        locked.due_date = due_date
+    locked.save(update_fields=["status", "sent_at", "sent_by", "due_date", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def save_answers(
+    *, assessment: Assessment, answers: Mapping[str, Any], by=None, via: str = Channel.PORTAL
+) -> dict[str, Any]:
+    """Validate and store a batch of answers. Any error rejects the whole batch; None clears one."""
+    if not isinstance(answers, Mapping):
+        raise ApplicationError("Answers must be an object mapping question codes to values.")
+    locked = _lock(assessment)
+    if locked.status not in OPEN_FOR_ANSWERS:
+        raise ApplicationError(
+            f"This assessment is {locked.get_status_display().lower()}; its answers are locked."
+        )
+    config = selectors.engine_config(locked.questionnaire)
+    clean, errors = validate_answers(config, answers)
+    if errors:
+        raise ApplicationError("Some answers were not accepted; nothing was saved.", field_errors=errors)
+    questions = dict(
+        Question.objects.filter(questionnaire=locked.questionnaire, code__in=clean).values_list("code", "pk")
+    )
+    now = timezone.now()
+    existing = {
+        a.question_id: a for a in Answer.objects.filter(assessment=locked, question_id__in=questions.values())
+    }
+    for code, value in clean.items():
+        question_id = questions[code]
+        answer = existing.get(question_id)
+        if value is None:
+            if answer:
+                answer.delete()
+            continue
+        if answer is None:
+            Answer.objects.create(
+                assessment=locked,
+                question_id=question_id,
+                value=value,
+                answered_by=by,
+                answered_via=via,
+                answered_at=now,
+            )
+        elif answer.value != value:
+            answer.value, answer.answered_by, answer.answered_via, answer.answered_at = value, by, via, now
+            answer.save(update_fields=["value", "answered_by", "answered_via", "answered_at"])
+    if clean and locked.status in (AssessmentStatus.DRAFT, AssessmentStatus.SENT):
+        locked.status = AssessmentStatus.IN_PROGRESS
+        locked.started_at = locked.started_at or now
+        locked.save(update_fields=["status", "started_at", "updated_at"])
+    assessment.status = locked.status
+    return selectors.answers_of(locked)
+
+
+def compute_outcome(assessment: Assessment, answers: Mapping[str, Any]) -> tuple[Outcome, str]:
+    """Run the engine for an assessment's sponsor against the current provider catalog."""
+    config = selectors.engine_config(assessment.questionnaire)
+    profiles = selectors.provider_profiles()
+    outcome = recommend(
+        config, answers, context=selectors.sponsor_context(assessment.sponsor), providers=profiles
+    )
+    return outcome, selectors.catalog_fingerprint(profiles)
+
+
+def _store(assessment: Assessment, outcome: Outcome, fingerprint: str, by) -> Recommendation:
+    snapshot = outcome.snapshot()
+    return Recommendation.objects.create(
+        assessment=assessment,
+        engine_version=snapshot["engine_version"],
+        questionnaire_version=str(assessment.questionnaire),
+        model=snapshot["model"],
+        scores=snapshot["scores"],
+        confidence=snapshot["confidence"],
+        confidence_label=snapshot["confidence_label"],
+        drivers=snapshot["drivers"],
+        function_plan=snapshot["function_plan"],
+        boutique_fit=snapshot["boutique_fit"],
+        ai_readiness=snapshot["ai_readiness"],
+        shortlist=snapshot["shortlist"],
+        inputs={
+            "answers": dict(outcome.answers),
+            "sponsor_regions": list(selectors.sponsor_context(assessment.sponsor).regions),
+        },
+        provider_catalog_fingerprint=fingerprint,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def submit_assessment(*, assessment: Assessment, by=None, via: str = Channel.PORTAL) -> Recommendation:
+    """Lock the answers and produce the recommendation. Refused while required answers are missing."""
+    locked = _lock(assessment)
+    if locked.status not in OPEN_FOR_ANSWERS:
+        raise ApplicationError(
+            f"This assessment is {locked.get_status_display().lower()}; it cannot be submitted again."
+        )
+    config = selectors.engine_config(locked.questionnaire)
+    answers = selectors.answers_of(locked)
+    missing = missing_answers(config, answers)
+    if missing:
+        raise ApplicationError(
+            f"{len(missing)} required question(s) still need an answer; nothing was submitted.",
+            field_errors=missing,
+        )
+    outcome, fingerprint = compute_outcome(locked, answers)
+    recommendation = _store(locked, outcome, fingerprint, by)
+    locked.status = AssessmentStatus.SUBMITTED
+    locked.submitted_at = timezone.now()
+    locked.submitted_by = by
+    locked.submitted_via = via
+    locked.save(update_fields=["status", "submitted_at", "submitted_by", "submitted_via", "updated_at"])
+    assessment.status, assessment.submitted_at = locked.status, locked.submitted_at
+    return recommendation
+
+
+@transaction.atomic
+def review_assessment(*, assessment: Assessment, by, comment: str = "") -> Assessment:
+    locked = _lock(assessment)
+    if locked.status != AssessmentStatus.SUBMITTED:
+        status = locked.get_status_display().lower()
+        raise ApplicationError(f"Only a submitted assessment can be marked reviewed; this one is {status}.")
+    locked.status = AssessmentStatus.REVIEWED
+    locked.reviewed_at = timezone.now()
+    locked.reviewed_by = by
+    locked.review_comment = comment.strip()
+    locked.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_comment", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def recompute_recommendation(*, assessment: Assessment, by=None) -> tuple[Recommendation, bool]:
+    """Re-run the engine on the stored answers. A new snapshot is made only when the engine or the
+    provider catalog changed; the earlier ones are kept. Returns (recommendation, created)."""
+    locked = _lock(assessment)
+    if not locked.is_locked:
+        raise ApplicationError("Only a submitted assessment has a recommendation to recompute.")
+    latest = selectors.latest_recommendation(locked)
+    outcome, fingerprint = compute_outcome(
+        locked, latest.inputs["answers"] if latest else selectors.answers_of(locked)
+    )
+    if (
+        latest
+        and latest.engine_version == ENGINE_VERSION
+        and latest.provider_catalog_fingerprint == fingerprint
+    ):
+        return latest, False
+    return _store(locked, outcome, fingerprint, by), True
+
+
+def what_if(*, assessment: Assessment, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The recommendation a submitted assessment would get with some answers changed. Stores nothing."""
+    if not isinstance(changes, Mapping) or not changes:
+        raise ApplicationError(
+            "Give at least one answer to change, as an object of question codes to values."
+        )
+    if not assessment.is_locked:
+        raise ApplicationError("What-if works on a submitted assessment.")
+    latest = selectors.latest_recommendation(assessment)
+    config = selectors.engine_config(assessment.questionnaire)
+    clean, errors = validate_answers(config, changes)
+    if errors:
+        raise ApplicationError("Some changed answers are not valid.", field_errors=errors)
+    answers = {**latest.inputs["answers"], **clean}
+    answers = {code: value for code, value in answers.items() if value is not None}
+    missing = missing_answers(config, answers)
+    if missing:
+        raise ApplicationError("These changes leave required questions unanswered.", field_errors=missing)
+    outcome, _ = compute_outcome(assessment, answers)
+    after = outcome.snapshot()
+    before = {
+        "model": latest.model,
+        "scores": latest.scores,
+        "confidence": latest.confidence,
+        "function_plan": latest.function_plan,
+        "shortlist": latest.shortlist,
+    }
+    return {"changes": clean, "recommendation": after, "comparison": compare(before, after)}

@@ -1,0 +1,125 @@
+"""Account managers create, send, read and review assessments in the admin."""
+
+import pytest
+from django.urls import reverse
+
+from assessments.models import Assessment, AssessmentStatus
+from tests.assessments.reference import EMERGING_BIOTECH_NO_INFRASTRUCTURE
+from tests.factories import (
+    AssessmentFactory,
+    CapabilityFactory,
+    EngagementFactory,
+    ProviderFactory,
+    SponsorFactory,
+    reference_questionnaire,
+    submitted_assessment,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_recommendation_is_readable_not_raw_json(am_client):
+    CapabilityFactory(provider=ProviderFactory(name="Atlas Clinical"))
+    assessment = submitted_assessment(answers=EMERGING_BIOTECH_NO_INFRASTRUCTURE)
+    page = am_client.get(
+        reverse("admin:assessments_assessment_change", args=[assessment.pk])
+    ).content.decode()
+    assert "Recommended model: Full-service CRO" in page
+    assert "<svg" in page and "Score per outsourcing model" in page
+    assert "Per-function delivery plan" in page
+    assert "Atlas Clinical" in page
+    assert "favours full-service CRO" in page
+    assert '"drivers"' not in page
+
+
+def test_add_form_refuses_an_engagement_of_another_sponsor(am_client):
+    sponsor, engagement = SponsorFactory(), EngagementFactory()
+    response = am_client.post(
+        reverse("admin:assessments_assessment_add"),
+        {
+            "sponsor": sponsor.pk,
+            "engagement": engagement.pk,
+            "questionnaire": reference_questionnaire().pk,
+            "title": "",
+            "due_date": "",
+            "answers-TOTAL_FORMS": "0",
+            "answers-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "This engagement belongs to another sponsor." in response.content.decode()
+    assert not Assessment.objects.exists()
+
+
+def test_add_form_creates_a_draft_for_the_sponsor(am_client, account_manager):
+    sponsor = SponsorFactory()
+    response = am_client.post(
+        reverse("admin:assessments_assessment_add"),
+        {
+            "sponsor": sponsor.pk,
+            "questionnaire": reference_questionnaire().pk,
+            "title": "",
+            "due_date": "2026-12-31",
+            "answers-TOTAL_FORMS": "0",
+            "answers-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    assessment = Assessment.objects.get(sponsor=sponsor)
+    assert assessment.created_by == account_manager
+    assert str(assessment.due_date) == "2026-12-31"
+
+
+def test_send_action(am_client, account_manager):
+    assessment = AssessmentFactory()
+    am_client.post(
+        reverse("admin:assessments_assessment_changelist"),
+        {"action": "send", "_selected_action": [assessment.pk]},
+    )
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.SENT
+    assert assessment.sent_by == account_manager
+
+
+def test_review_page_marks_reviewed_with_a_comment(am_client, account_manager):
+    assessment = submitted_assessment()
+    url = reverse("admin:assessments_assessment_review", args=[assessment.pk])
+    assert "Mark reviewed" in am_client.get(url).content.decode()
+    am_client.post(url, {"comment": "Agreed a hybrid plan with their COO."})
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.REVIEWED
+    assert assessment.review_comment == "Agreed a hybrid plan with their COO."
+    assert assessment.reviewed_by == account_manager
+
+
+def test_reviewing_a_draft_is_refused_with_a_message(am_client):
+    assessment = AssessmentFactory()
+    response = am_client.post(
+        reverse("admin:assessments_assessment_review", args=[assessment.pk]), {"comment": "x"}, follow=True
+    )
+    assert "Only a submitted assessment can be marked reviewed" in response.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.status == AssessmentStatus.DRAFT
+
+
+def test_recompute_action_reports_when_nothing_changed(am_client):
+    assessment = submitted_assessment()
+    response = am_client.post(
+        reverse("admin:assessments_assessment_changelist"),
+        {"action": "recompute", "_selected_action": [assessment.pk]},
+        follow=True,
+    )
+    assert "nothing changed" in response.content.decode()
+
+
+def test_recommendations_cannot_be_changed_or_deleted_in_the_admin(am_client):
+    recommendation = submitted_assessment().recommendations.get()
+    change = am_client.get(reverse("admin:assessments_recommendation_change", args=[recommendation.pk]))
+    assert change.status_code == 200
+    assert "Recommended model" in change.content.decode()
+    assert (
+        am_client.post(
+            reverse("admin:assessments_recommendation_delete", args=[recommendation.pk])
+        ).status_code
+        == 403
+    )
