@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from core.errors import ApplicationError
+from core.history import history_user
 from engagements.models import Engagement, Sponsor
 from providers.models import CODE_VALIDATOR, OutsourcingModel
 
@@ -52,7 +53,7 @@ class Questionnaire(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name", "-version"]
@@ -301,7 +302,7 @@ class Assessment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["-created_at"]
@@ -348,7 +349,7 @@ class Answer(models.Model):
     answered_via = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
     answered_at = models.DateTimeField()
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["assessment", "question__section__position", "question__position"]

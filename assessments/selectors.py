@@ -19,7 +19,7 @@ from assessments.models import (
 )
 from assessments.scoring import EngineConfig, FunctionSpec, QuestionSpec, ShowIf, Weight
 from engagements.models import Sponsor
-from engagements.selectors import sponsors_visible_to
+from engagements.selectors import scope_to_sponsor
 from providers.models import (
     AICapability,
     Capability,
@@ -31,9 +31,13 @@ from providers.models import (
 )
 
 
-def assessments_visible_to(user) -> QuerySet[Assessment]:
-    """The one door to assessments: those of the sponsors the user may see."""
-    return Assessment.objects.filter(sponsor__in=sponsors_visible_to(user))
+def assessments_visible_to(actor) -> QuerySet[Assessment]:
+    """The one door to assessments: those of the sponsors the caller may see."""
+    return scope_to_sponsor(Assessment.objects.all(), actor)
+
+
+def recommendations_visible_to(actor) -> QuerySet[Recommendation]:
+    return scope_to_sponsor(Recommendation.objects.all(), actor, path="assessment__sponsor")
 
 
 def latest_published_questionnaire(name: str | None = None) -> Questionnaire | None:

@@ -25,7 +25,9 @@ from assessments.models import (
 )
 from assessments.scoring import ENGINE_VERSION, SHOW_IF_OPERATORS
 from assessments.validation import missing_answers, validate_answers
-from core.errors import ApplicationError
+from core import webhooks
+from core.errors import ApplicationError, Conflict
+from core.models import WebhookEvent
 from engagements.models import Engagement, Sponsor
 
 OPEN_FOR_ANSWERS = (AssessmentStatus.DRAFT, AssessmentStatus.SENT, AssessmentStatus.IN_PROGRESS)
@@ -214,9 +216,7 @@ def send_assessment(*, assessment: Assessment, by=None, due_date: date | None = 
     """Send to the sponsor: its people can now answer in the portal."""
     locked = _lock(assessment)
     if locked.status not in (AssessmentStatus.DRAFT, AssessmentStatus.SENT):
-        raise ApplicationError(
-            f"This assessment is {locked.get_status_display().lower()}; it was already sent."
-        )
+        raise Conflict(f"This assessment is {locked.get_status_display().lower()}; it was already sent.")
     locked.status = AssessmentStatus.SENT
     locked.sent_at = timezone.now()
     locked.sent_by = by
@@ -227,17 +227,41 @@ def send_assessment(*, assessment: Assessment, by=None, due_date: date | None = 
 
 
 @transaction.atomic
+def update_assessment(*, assessment: Assessment, **changes) -> Assessment:
+    """Change the title, due date or engagement of an assessment that is still open."""
+    locked = _lock(assessment)
+    if locked.is_locked:
+        raise Conflict(
+            f"This assessment is {locked.get_status_display().lower()}; it can no longer be changed."
+        )
+    engagement = changes.get("engagement", locked.engagement)
+    check_new_assessment(sponsor=locked.sponsor, questionnaire=locked.questionnaire, engagement=engagement)
+    for field in ("title", "due_date", "engagement"):
+        if field in changes:
+            setattr(locked, field, changes[field])
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def delete_assessment(*, assessment: Assessment) -> None:
+    """Only an assessment nobody has answered yet can be deleted; the rest is the record."""
+    locked = _lock(assessment)
+    if locked.is_locked or locked.answers.exists():
+        raise Conflict("This assessment has answers or a recommendation and is kept for the record.")
+    locked.delete()
+
+
+@transaction.atomic
 def save_answers(
     *, assessment: Assessment, answers: Mapping[str, Any], by=None, via: str = Channel.PORTAL
 ) -> dict[str, Any]:
     """Validate and store a batch of answers. Any error rejects the whole batch; None clears one."""
     if not isinstance(answers, Mapping):
-        raise ApplicationError("Answers must be an object mapping question codes to values.")
+        raise Conflict("Answers must be an object mapping question codes to values.")
     locked = _lock(assessment)
     if locked.status not in OPEN_FOR_ANSWERS:
-        raise ApplicationError(
-            f"This assessment is {locked.get_status_display().lower()}; its answers are locked."
-        )
+        raise Conflict(f"This assessment is {locked.get_status_display().lower()}; its answers are locked.")
     config = selectors.engine_config(locked.questionnaire)
     clean, errors = validate_answers(config, answers)
     if errors:
@@ -315,7 +339,7 @@ def submit_assessment(*, assessment: Assessment, by=None, via: str = Channel.POR
     """Lock the answers and produce the recommendation. Refused while required answers are missing."""
     locked = _lock(assessment)
     if locked.status not in OPEN_FOR_ANSWERS:
-        raise ApplicationError(
+        raise Conflict(
             f"This assessment is {locked.get_status_display().lower()}; it cannot be submitted again."
         )
     config = selectors.engine_config(locked.questionnaire)
@@ -334,7 +358,34 @@ def submit_assessment(*, assessment: Assessment, by=None, via: str = Channel.POR
     locked.submitted_via = via
     locked.save(update_fields=["status", "submitted_at", "submitted_by", "submitted_via", "updated_at"])
     assessment.status, assessment.submitted_at = locked.status, locked.submitted_at
+    webhooks.emit(
+        WebhookEvent.ASSESSMENT_SUBMITTED,
+        sponsor_id=locked.sponsor_id,
+        data={
+            "assessment": str(locked.pk),
+            "sponsor": str(locked.sponsor_id),
+            "submitted_at": locked.submitted_at.isoformat(),
+            "submitted_via": via,
+        },
+    )
+    _announce(recommendation)
     return recommendation
+
+
+def _announce(recommendation: Recommendation) -> None:
+    webhooks.emit(
+        WebhookEvent.RECOMMENDATION_CREATED,
+        sponsor_id=recommendation.assessment.sponsor_id,
+        data={
+            "recommendation": str(recommendation.pk),
+            "assessment": str(recommendation.assessment_id),
+            "sponsor": str(recommendation.assessment.sponsor_id),
+            "model": recommendation.model,
+            "scores": recommendation.scores,
+            "confidence": recommendation.confidence,
+            "engine_version": recommendation.engine_version,
+        },
+    )
 
 
 @transaction.atomic
@@ -342,7 +393,7 @@ def review_assessment(*, assessment: Assessment, by, comment: str = "") -> Asses
     locked = _lock(assessment)
     if locked.status != AssessmentStatus.SUBMITTED:
         status = locked.get_status_display().lower()
-        raise ApplicationError(f"Only a submitted assessment can be marked reviewed; this one is {status}.")
+        raise Conflict(f"Only a submitted assessment can be marked reviewed; this one is {status}.")
     locked.status = AssessmentStatus.REVIEWED
     locked.reviewed_at = timezone.now()
     locked.reviewed_by = by
@@ -357,7 +408,7 @@ def recompute_recommendation(*, assessment: Assessment, by=None) -> tuple[Recomm
     provider catalog changed; the earlier ones are kept. Returns (recommendation, created)."""
     locked = _lock(assessment)
     if not locked.is_locked:
-        raise ApplicationError("Only a submitted assessment has a recommendation to recompute.")
+        raise Conflict("Only a submitted assessment has a recommendation to recompute.")
     latest = selectors.latest_recommendation(locked)
     outcome, fingerprint = compute_outcome(
         locked, latest.inputs["answers"] if latest else selectors.answers_of(locked)
@@ -368,7 +419,9 @@ def recompute_recommendation(*, assessment: Assessment, by=None) -> tuple[Recomm
         and latest.provider_catalog_fingerprint == fingerprint
     ):
         return latest, False
-    return _store(locked, outcome, fingerprint, by), True
+    recommendation = _store(locked, outcome, fingerprint, by)
+    _announce(recommendation)
+    return recommendation, True
 
 
 def what_if(*, assessment: Assessment, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -378,7 +431,7 @@ def what_if(*, assessment: Assessment, changes: Mapping[str, Any]) -> dict[str, 
             "Give at least one answer to change, as an object of question codes to values."
         )
     if not assessment.is_locked:
-        raise ApplicationError("What-if works on a submitted assessment.")
+        raise Conflict("What-if works on a submitted assessment.")
     latest = selectors.latest_recommendation(assessment)
     config = selectors.engine_config(assessment.questionnaire)
     clean, errors = validate_answers(config, changes)

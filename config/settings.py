@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "django_celery_beat",
     "django_celery_results",
@@ -141,10 +144,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if REDIS_URL:
     # acks_late: an unacknowledged task is redelivered after this long, so it must exceed the
-    # longest task (the hard time limit) with room to spare.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+    # longest task (the hard time limit) with room to spare. Short socket timeouts let a save
+    # fall back to the outbox quickly when Redis is down.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT * 4,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -209,8 +219,50 @@ if not DEBUG:
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StableCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"principal": env.str("API_RATE_LIMIT", default="1200/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sourcewise API",
+    "DESCRIPTION": (
+        "Sponsors, engagements, providers, assessments and recommendations for clinical-trial "
+        "outsourcing. Authenticate with `Authorization: Api-Key <key>`. Errors share one shape: "
+        '`{"error": {"code", "message", "fields"}}`. POST accepts an `Idempotency-Key` header.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "OutsourcingModelEnum": "providers.models.OutsourcingModel",
+        "WebhookEventEnum": "core.models.WebhookEvent",
+        "SponsorStatusEnum": "engagements.models.SponsorStatus",
+        "FollowUpStatusEnum": "engagements.models.FollowUpStatus",
+        "AssessmentStatusEnum": "assessments.models.AssessmentStatus",
+        "QuestionnaireStatusEnum": "assessments.models.QuestionnaireStatus",
+        "DeliveryStatusEnum": "core.models.DeliveryStatus",
+        "StageEnum": "engagements.models.Stage",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------
@@ -222,6 +274,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
 # --- Product settings -------------------------------------------------------------------------
 SOURCEWISE_BRAND = env.str("SOURCEWISE_BRAND", default="Sourcewise")

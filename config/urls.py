@@ -1,8 +1,25 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from assessments.api.urls import router as assessments_router
+from core.api.webhooks import router as webhooks_router
+from engagements.api.urls import router as engagements_router
+from providers.api import router as providers_router
+
+api_patterns = [
+    *providers_router.urls,
+    *engagements_router.urls,
+    *assessments_router.urls,
+    *webhooks_router.urls,
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_patterns, "api"))),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

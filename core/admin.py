@@ -1,10 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
-from core.models import User
+from core.models import ApiKey, OutboxMessage, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -46,3 +49,96 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ["last_login", "date_joined"]
+
+
+# --- API keys, webhooks, outbox ----------------------------------------------------------------
+
+admin.site.unregister(LibraryAPIKey)  # the library's default model; Sourcewise uses ApiKey
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(APIKeyModelAdmin):
+    list_display = ["prefix", "name", "scope", "sponsor", "created", "expiry_date", "last_used_at", "revoked"]
+    list_filter = ["scope", "revoked"]
+    list_select_related = ["sponsor"]
+    search_fields = ["name", "prefix", "sponsor__name"]
+    autocomplete_fields = ["sponsor"]
+    fields = ["name", "scope", "sponsor", "expiry_date", "revoked", "prefix", "last_used_at", "created_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj), "last_used_at", "created_by"]
+        if obj is not None:
+            fields += ["scope", "sponsor"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["url", "description", "events", "sponsor", "is_active"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["url", "description", "sponsor", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    list_select_related = ["sponsor"]
+    search_fields = ["url", "description"]
+    autocomplete_fields = ["sponsor"]
+    readonly_fields = ["signing_secret", "created_by", "created_at"]
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, obj):
+        return obj.secret if obj and obj.pk else "Generated when you save."
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["status", "event"]
+    list_select_related = ["endpoint"]
+    search_fields = ["endpoint__url", "last_error"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["task", "args", "created_at", "dispatched_at", "attempts", "last_error"]
+    list_filter = [("dispatched_at", admin.EmptyFieldListFilter)]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

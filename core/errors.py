@@ -30,3 +30,7 @@ class NotFound(ApplicationError):
 
     def __init__(self, message: str = "Not found."):
         super().__init__(message)
+
+
+class Conflict(ApplicationError):
+    """The request is understood but the object's current state does not allow it."""

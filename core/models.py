@@ -1,6 +1,15 @@
+import secrets
+import uuid
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from rest_framework_api_key.models import AbstractAPIKey
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -51,3 +60,158 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+
+class ApiKeyScope(models.TextChoices):
+    STAFF = "staff", "Staff (all sponsors)"
+    SPONSOR = "sponsor", "One sponsor"
+
+
+class ApiKey(AbstractAPIKey):
+    """A hashed API key for an external system; shown once, revocable, optionally expiring.
+
+    A staff key sees every sponsor; a sponsor key sees and changes only its sponsor's data.
+    """
+
+    scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.SPONSOR)
+    sponsor = models.ForeignKey(
+        "engagements.Sponsor", on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope="staff", sponsor__isnull=True)
+                | models.Q(scope="sponsor", sponsor__isnull=False),
+                name="api_key_scope_matches_sponsor",
+                violation_error_message="A sponsor key needs a sponsor; a staff key must not have one.",
+            )
+        ]
+
+    @property
+    def is_usable(self) -> bool:
+        return not self.revoked and not self.has_expired
+
+
+class IdempotencyRecord(models.Model):
+    """The stored outcome of a POST made with an Idempotency-Key, replayed on a retry."""
+
+    principal = models.CharField(max_length=160)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_unique_per_principal")
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"
+
+
+class WebhookEvent(models.TextChoices):
+    ASSESSMENT_SUBMITTED = "assessment.submitted", "Assessment submitted"
+    RECOMMENDATION_CREATED = "recommendation.created", "Recommendation created"
+    REPORT_READY = "report.ready", "Report ready"
+    ENGAGEMENT_STAGE_CHANGED = "engagement.stage_changed", "Engagement stage changed"
+    FOLLOW_UP_DUE = "follow_up.due", "Follow-up due"
+
+
+class WebhookEndpoint(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list, help_text="Events delivered to this endpoint.")
+    sponsor = models.ForeignKey(
+        "engagements.Sponsor",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
+        help_text="Only this sponsor's events (empty: every sponsor).",
+    )
+    secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+    def clean(self) -> None:
+        unknown = sorted(set(self.events or []) - set(WebhookEvent.values))
+        if unknown or not self.events:
+            raise ValidationError({"events": f"Choose events from: {', '.join(WebhookEvent.values)}."})
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    RETRYING = "retrying", "Retrying"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and every attempt to deliver it (the delivery log)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task written in the same transaction as the change that needs it.
+
+    Sent right after commit; if the broker is down, the message waits here and is sent again
+    by `core.tasks.drain_outbox` once the broker is back, so no work is lost.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=models.Q(dispatched_at__isnull=True), name="outbox_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from providers.models import ClinicalFunction, OutsourcingModel, Provider, Region, TherapeuticArea
 
 
@@ -53,7 +54,7 @@ class Sponsor(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -84,7 +85,7 @@ class SponsorCapability(models.Model):
         choices=CapabilityLevel.choices, validators=[MaxValueValidator(3)]
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["function__position"]
@@ -121,7 +122,7 @@ class Contact(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -162,7 +163,7 @@ class SponsorMembership(models.Model):
     role = models.CharField(max_length=20, choices=MembershipRole.choices, default=MembershipRole.CONTRIBUTOR)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["sponsor__name", "user__email"]
@@ -263,7 +264,7 @@ class Engagement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["last_activity_at"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["last_activity_at"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -433,7 +434,7 @@ class FollowUp(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["due_at"]

@@ -7,17 +7,77 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from engagements.models import Engagement, FollowUp, FollowUpStatus, Sponsor, StageTransition
+from engagements.models import (
+    Activity,
+    Contact,
+    Engagement,
+    FollowUp,
+    FollowUpStatus,
+    MembershipRole,
+    Sponsor,
+    SponsorMembership,
+    StageTransition,
+)
 from engagements.pipeline import OPEN_STAGES
 
 
-def sponsors_visible_to(user) -> QuerySet[Sponsor]:
-    """The one door to sponsors: staff see all; a portal member sees the sponsors they belong to."""
-    if user is None or not user.is_authenticated or not user.is_active:
+def _is_active(actor) -> bool:
+    return actor is not None and actor.is_authenticated and actor.is_active
+
+
+def sponsors_visible_to(actor) -> QuerySet[Sponsor]:
+    """The one door to sponsors. Staff (users or staff keys) see all; a sponsor key its sponsor;
+    a portal member the sponsors they belong to; anyone else nothing."""
+    if not _is_active(actor):
         return Sponsor.objects.none()
-    if user.is_staff:
+    if actor.is_staff:
         return Sponsor.objects.all()
-    return Sponsor.objects.filter(memberships__user=user)
+    bound = getattr(actor, "bound_sponsor_id", None)
+    if bound is not None:
+        return Sponsor.objects.filter(pk=bound)
+    return Sponsor.objects.filter(memberships__user=actor)
+
+
+def scope_to_sponsor(queryset: QuerySet, actor, *, path: str = "sponsor") -> QuerySet:
+    """Restrict any queryset of sponsor-owned rows to what `actor` may see."""
+    if not _is_active(actor):
+        return queryset.none()
+    if actor.is_staff:
+        return queryset
+    bound = getattr(actor, "bound_sponsor_id", None)
+    if bound is not None:
+        return queryset.filter(**{f"{path}_id": bound})
+    return queryset.filter(**{f"{path}__memberships__user": actor})
+
+
+def engagements_visible_to(actor) -> QuerySet[Engagement]:
+    return scope_to_sponsor(Engagement.objects.all(), actor)
+
+
+def contacts_visible_to(actor) -> QuerySet[Contact]:
+    return scope_to_sponsor(Contact.objects.all(), actor)
+
+
+def activities_visible_to(actor) -> QuerySet[Activity]:
+    return scope_to_sponsor(Activity.objects.all(), actor, path="engagement__sponsor")
+
+
+def follow_ups_visible_to(actor) -> QuerySet[FollowUp]:
+    return scope_to_sponsor(FollowUp.objects.all(), actor)
+
+
+def can_answer_for(actor, sponsor_id) -> bool:
+    """Staff, a key bound to the sponsor, or a member whose role lets them answer assessments."""
+    if not _is_active(actor):
+        return False
+    if actor.is_staff:
+        return True
+    bound = getattr(actor, "bound_sponsor_id", None)
+    if bound is not None:
+        return bound == sponsor_id
+    return SponsorMembership.objects.filter(
+        user=actor, sponsor_id=sponsor_id, role__in=[MembershipRole.ADMIN, MembershipRole.CONTRIBUTOR]
+    ).exists()
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,17 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import ApplicationError
+from core import webhooks
+from core.errors import Conflict
+from core.models import WebhookEvent
 from engagements.models import (
     Activity,
     Engagement,
+    EngagementProvider,
     FollowUp,
     FollowUpStatus,
+    Sponsor,
+    SponsorCapability,
     StageTransition,
 )
 from engagements.pipeline import NEXT_STAGE, transition_error
@@ -23,9 +28,9 @@ def advance_stage(*, engagement: Engagement, to_stage: str, by=None, note: str =
     locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
     error = transition_error(locked.stage, to_stage)
     if error:
-        raise ApplicationError(error, field_errors={"stage": error})
+        raise Conflict(error, field_errors={"stage": error})
     now = timezone.now()
-    StageTransition.objects.create(
+    transition = StageTransition.objects.create(
         engagement=locked,
         from_stage=locked.stage,
         to_stage=to_stage,
@@ -38,6 +43,17 @@ def advance_stage(*, engagement: Engagement, to_stage: str, by=None, note: str =
     locked.last_activity_at = now
     locked._change_reason = note or f"Stage changed to {to_stage}"
     locked.save(update_fields=["stage", "stage_entered_at", "last_activity_at", "updated_at"])
+    webhooks.emit(
+        WebhookEvent.ENGAGEMENT_STAGE_CHANGED,
+        sponsor_id=locked.sponsor_id,
+        data={
+            "engagement": str(locked.pk),
+            "sponsor": str(locked.sponsor_id),
+            "from_stage": transition.from_stage,
+            "to_stage": to_stage,
+            "at": now.isoformat(),
+        },
+    )
     engagement.stage, engagement.stage_entered_at = locked.stage, locked.stage_entered_at
     engagement.last_activity_at = locked.last_activity_at
     return locked
@@ -53,8 +69,42 @@ def advance_to_next_stage(*, engagements: Iterable[Engagement], by=None) -> list
         if e.stage not in NEXT_STAGE
     ]
     if problems:
-        raise ApplicationError("No engagement was moved. " + " ".join(problems))
+        raise Conflict("No engagement was moved. " + " ".join(problems))
     return [advance_stage(engagement=e, to_stage=NEXT_STAGE[e.stage], by=by) for e in items]
+
+
+@transaction.atomic
+def create_engagement(*, by=None, regions=(), functions=(), provider_links=(), **fields) -> Engagement:
+    """Open an engagement (in `lead` unless a stage is given) and start its stage history."""
+    engagement = Engagement(**fields)
+    engagement.stage_entered_at = engagement.last_activity_at = timezone.now()
+    engagement.full_clean(exclude=["sponsor", "owner", "therapeutic_area"])
+    engagement.save()
+    engagement.regions.set(regions)
+    engagement.functions.set(functions)
+    set_engagement_providers(engagement=engagement, links=provider_links)
+    record_initial_stage(engagement=engagement, by=by)
+    return engagement
+
+
+@transaction.atomic
+def set_engagement_providers(*, engagement: Engagement, links) -> None:
+    """Replace the providers involved: each a mapping of provider, role and functions."""
+    EngagementProvider.objects.filter(engagement=engagement).delete()
+    for link in links:
+        involved = EngagementProvider.objects.create(
+            engagement=engagement, provider=link["provider"], role=link.get("role") or "candidate"
+        )
+        involved.functions.set(link.get("functions") or [])
+
+
+@transaction.atomic
+def set_internal_capabilities(*, sponsor: Sponsor, levels: dict[str, int]) -> None:
+    """Set the sponsor's in-house capability (0–3) for the given functions; others are kept."""
+    for function_code, level in levels.items():
+        SponsorCapability.objects.update_or_create(
+            sponsor=sponsor, function_id=function_code, defaults={"level": level}
+        )
 
 
 @transaction.atomic
@@ -126,3 +176,19 @@ def save_follow_up(*, follow_up: FollowUp, by=None) -> FollowUp:
         follow_up.completed_at = timezone.now()
     follow_up.save()
     return follow_up
+
+
+@transaction.atomic
+def delete_sponsor(*, sponsor: Sponsor) -> None:
+    if sponsor.engagements.exists() or sponsor.assessments.exists():
+        raise Conflict(
+            f"{sponsor.name} has engagements or assessments; they are kept for the record, "
+            f"so the sponsor cannot be deleted. Set its status to dormant instead."
+        )
+    sponsor.delete()
+
+
+@transaction.atomic
+def delete_engagement(*, engagement: Engagement) -> None:
+    """Delete an engagement with its timeline and follow-ups; its assessments are kept."""
+    engagement.delete()

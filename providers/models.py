@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
+
 CODE_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9_]*$", "Use lowercase letters, digits and underscores, starting with a letter."
 )
@@ -102,7 +104,7 @@ class Provider(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["name"]
@@ -148,7 +150,7 @@ class Capability(models.Model):
     capacity_fte = models.PositiveIntegerField(default=0, help_text="Deployable capacity in FTEs.")
     notes = models.CharField(max_length=255, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["provider__name", "function__position"]
@@ -176,7 +178,7 @@ class TherapeuticExpertise(models.Model):
     therapeutic_area = models.ForeignKey(TherapeuticArea, on_delete=models.PROTECT, related_name="expertise")
     depth = _level_field("Depth of therapeutic expertise, 1 (basic) to 5 (leading).")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         ordering = ["provider__name", "therapeutic_area__position"]

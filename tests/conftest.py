@@ -77,3 +77,13 @@ def superuser(db):
 def am_client(client, account_manager):
     client.force_login(account_manager)
     return client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_tasks_inline():
+    """Unit tests run Celery tasks in-process; tests marked celery_worker use a real worker."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield

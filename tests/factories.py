@@ -161,3 +161,20 @@ def submitted_assessment(*, answers=None, by=None, **kwargs):
     services.submit_assessment(assessment=assessment, by=by)
     assessment.refresh_from_db()
     return assessment
+
+
+def api_key(*, sponsor=None, name="integration", **fields):
+    """Create an API key; returns (ApiKey, the raw key to send). Staff scope when no sponsor."""
+    from core.models import ApiKey
+
+    scope = "sponsor" if sponsor is not None else "staff"
+    return ApiKey.objects.create_key(name=name, scope=scope, sponsor=sponsor, **fields)
+
+
+def api_client(raw_key=None):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if raw_key:
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return client

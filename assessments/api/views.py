@@ -1,0 +1,190 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from assessments import selectors, services
+from assessments.api.serializers import (
+    AnswersSerializer,
+    AssessmentSerializer,
+    QuestionnaireSerializer,
+    QuestionnaireSummarySerializer,
+    RecommendationSerializer,
+    ReviewSerializer,
+    SendSerializer,
+    WhatIfResultSerializer,
+    WhatIfSerializer,
+)
+from assessments.models import (
+    Answer,
+    Channel,
+    Question,
+    Questionnaire,
+    QuestionnaireStatus,
+    Recommendation,
+    Section,
+)
+from core.api.auth import acting_user
+from core.api.pagination import NamedCursorPagination
+from core.api.views import ScopedModelViewSet, ScopedReadOnlyViewSet
+from engagements.selectors import can_answer_for
+
+READ = frozenset({"list", "retrieve"})
+
+
+class QuestionnaireViewSet(ScopedReadOnlyViewSet):
+    """Questionnaires with their sections, questions, choices and scoring weights (read-only)."""
+
+    sponsor_actions = READ
+    filterset_fields = ["name", "status", "version"]
+    pagination_class = NamedCursorPagination
+
+    def get_serializer_class(self):
+        return QuestionnaireSummarySerializer if self.action == "list" else QuestionnaireSerializer
+
+    def visible_queryset(self, actor):
+        queryset = Questionnaire.objects.all()
+        if not actor.is_staff:
+            queryset = queryset.exclude(status=QuestionnaireStatus.DRAFT)
+        if self.action == "retrieve":
+            questions = Question.objects.order_by("position", "id").prefetch_related("choices", "weights")
+            queryset = queryset.prefetch_related(
+                Prefetch(
+                    "sections", queryset=Section.objects.prefetch_related(Prefetch("questions", questions))
+                )
+            )
+        return queryset
+
+
+class AssessmentViewSet(ScopedModelViewSet):
+    """Assessments: staff create and send them; the sponsor answers in batches and submits."""
+
+    serializer_class = AssessmentSerializer
+    sponsor_actions = frozenset({"list", "retrieve", "answers", "submit", "what_if", "recommendations"})
+    filterset_fields = ["sponsor", "engagement", "status", "questionnaire"]
+    search_fields = ["title"]
+    ordering_fields = ["created_at", "due_date", "submitted_at"]
+
+    def visible_queryset(self, actor):
+        return selectors.assessments_visible_to(actor).prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.select_related("question")),
+            Prefetch(
+                "recommendations",
+                queryset=Recommendation.objects.only("id", "assessment_id", "model", "created_at"),
+            ),
+        )
+
+    def _assessment(self):
+        assessment = self.get_object()
+        if (
+            self.action in ("answers", "submit")
+            and self.request.method == "POST"
+            and not can_answer_for(self.request.user, assessment.sponsor_id)
+        ):
+            raise PermissionDenied("Your role lets you read this assessment, not answer it.")
+        return assessment
+
+    def _fresh(self, assessment):
+        return self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.create_assessment(
+            sponsor=data["sponsor"],
+            questionnaire=data.get("questionnaire"),
+            engagement=data.get("engagement"),
+            title=data.get("title", ""),
+            due_date=data.get("due_date"),
+            by=acting_user(self.request.user),
+        )
+
+    def perform_update(self, serializer):
+        services.update_assessment(assessment=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.delete_assessment(assessment=instance)
+
+    @extend_schema(request=SendSerializer, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Send the assessment to the sponsor (staff)."""
+        assessment = self.get_object()
+        payload = SendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.send_assessment(
+            assessment=assessment,
+            by=acting_user(request.user),
+            due_date=payload.validated_data.get("due_date"),
+        )
+        return Response(self._fresh(assessment))
+
+    @extend_schema(methods=["GET"], responses=AnswersSerializer)
+    @extend_schema(methods=["POST"], request=AnswersSerializer, responses=AnswersSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def answers(self, request, pk=None):
+        """Read the answers, or save a batch of them (all accepted or none)."""
+        assessment = self._assessment()
+        if request.method == "GET":
+            return Response({"answers": selectors.answers_of(assessment)})
+        payload = AnswersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        answers = services.save_answers(
+            assessment=assessment,
+            answers=payload.validated_data["answers"],
+            by=acting_user(request.user),
+            via=Channel.API,
+        )
+        return Response({"answers": answers})
+
+    @extend_schema(request=None, responses={201: RecommendationSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit: the answers are locked and the recommendation is produced."""
+        assessment = self._assessment()
+        recommendation = services.submit_assessment(
+            assessment=assessment, by=acting_user(request.user), via=Channel.API
+        )
+        return Response(RecommendationSerializer(recommendation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewSerializer, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Mark a submitted assessment reviewed, with a comment (staff)."""
+        assessment = self.get_object()
+        payload = ReviewSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.review_assessment(
+            assessment=assessment, by=acting_user(request.user), comment=payload.validated_data["comment"]
+        )
+        return Response(self._fresh(assessment))
+
+    @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer)
+    @action(detail=True, methods=["post"], url_path="what-if")
+    def what_if(self, request, pk=None):
+        """The recommendation with some answers changed, and what would move. Nothing is stored."""
+        assessment = self.get_object()
+        payload = WhatIfSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return Response(services.what_if(assessment=assessment, changes=payload.validated_data["changes"]))
+
+    @extend_schema(responses=RecommendationSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def recommendations(self, request, pk=None):
+        """Every recommendation made for this assessment, newest first."""
+        assessment = self.get_object()
+        recommendations = Recommendation.objects.filter(assessment=assessment).order_by("-created_at")
+        return Response(RecommendationSerializer(recommendations, many=True).data)
+
+
+class RecommendationViewSet(ScopedReadOnlyViewSet):
+    """Recommendations: immutable snapshots of what the engine recommended, and from what."""
+
+    serializer_class = RecommendationSerializer
+    sponsor_actions = READ
+    filterset_fields = ["assessment", "model", "engine_version"]
+    ordering_fields = ["created_at"]
+
+    def visible_queryset(self, actor):
+        return selectors.recommendations_visible_to(actor)

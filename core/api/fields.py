@@ -1,0 +1,34 @@
+from rest_framework import serializers
+
+
+class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to an object the caller may see: anything else is 'not found', whether it
+    exists or not, so a write can never point at another sponsor's data."""
+
+    default_error_messages = {
+        "does_not_exist": "Not found: no such object among those you can access.",
+        "incorrect_type": "Expected an id (UUID).",
+    }
+
+    def __init__(self, *, selector, **kwargs):
+        self.selector = selector
+        kwargs.setdefault("pk_field", serializers.UUIDField(format="hex_verbose"))
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return super().get_queryset().none()
+        return self.selector(request.user)
+
+
+class StaffEmailField(serializers.SlugRelatedField):
+    """An account manager, given by e-mail address."""
+
+    default_error_messages = {"does_not_exist": "No active staff member has the e-mail address {value}."}
+
+    def __init__(self, **kwargs):
+        from core.models import User
+
+        kwargs.setdefault("queryset", User.objects.filter(is_staff=True, is_active=True))
+        super().__init__(slug_field="email", **kwargs)

@@ -1,0 +1,76 @@
+"""Base classes every API viewset inherits, so none can forget the tenant scoping."""
+
+from rest_framework import permissions, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from core.api import idempotency
+
+
+class ActionAccess(permissions.BasePermission):
+    """Staff may do everything; a sponsor-bound principal only the view's `sponsor_actions`.
+
+    For detail routes the check waits until the object is found in the caller's scope, so another
+    sponsor's object is always a 404, never a 403.
+    """
+
+    message = "Your access does not allow this operation."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        if user.is_staff:
+            return True
+        if view.lookup_url_kwarg in view.kwargs or view.lookup_field in view.kwargs:
+            return True
+        return view.action in view.sponsor_actions
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.user.is_staff or view.action in view.sponsor_actions
+
+
+class SourcewiseAPIMixin:
+    """Idempotency-Key support for POST, shared by every API view."""
+
+    _idempotency_record = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._idempotency_record = idempotency.begin(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._idempotency_record is not None:
+            idempotency.finish(self._idempotency_record, response)
+            self._idempotency_record = None
+        return response
+
+
+class ScopedViewSetMixin(SourcewiseAPIMixin):
+    """Querysets come only from `visible_queryset(actor)`: a selector scoped to the caller."""
+
+    permission_classes = [ActionAccess]
+    sponsor_actions: frozenset[str] = frozenset()
+
+    def visible_queryset(self, actor):
+        raise NotImplementedError(f"{type(self).__name__} must scope its queryset to the caller.")
+
+    def get_queryset(self):
+        return self.visible_queryset(self.request.user)
+
+    def require_staff(self) -> None:
+        if not self.request.user.is_staff:
+            raise PermissionDenied("Only staff may do this.")
+
+
+class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass

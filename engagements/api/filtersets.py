@@ -1,0 +1,57 @@
+import django_filters
+from django.utils import timezone
+
+from engagements.models import Activity, Engagement, FollowUp, FollowUpStatus, Sponsor, Stage
+
+
+class SponsorFilter(django_filters.FilterSet):
+    owner = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
+    region = django_filters.CharFilter(field_name="regions__code", distinct=True)
+    therapeutic_area = django_filters.CharFilter(field_name="therapeutic_areas__code", distinct=True)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Sponsor
+        fields = ["profile", "status"]
+
+
+class EngagementFilter(django_filters.FilterSet):
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
+    owner = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
+    therapeutic_area = django_filters.CharFilter(field_name="therapeutic_area_id")
+    region = django_filters.CharFilter(field_name="regions__code", distinct=True)
+    function = django_filters.CharFilter(field_name="functions__code", distinct=True)
+    value_min = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
+    value_max = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    expected_close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
+
+    class Meta:
+        model = Engagement
+        fields = ["sponsor", "outsourcing_model", "phase"]
+
+
+class ActivityFilter(django_filters.FilterSet):
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Activity
+        fields = ["engagement", "kind"]
+
+
+class FollowUpFilter(django_filters.FilterSet):
+    assignee = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = FollowUp
+        fields = ["sponsor", "engagement", "status"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = {"status": FollowUpStatus.OPEN, "due_at__lt": timezone.now()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
