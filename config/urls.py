@@ -23,3 +23,8 @@ urlpatterns = [
     path("api/v1/", include((api_patterns, "api"))),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.forbidden"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

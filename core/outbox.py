@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from core.models import OutboxMessage
 
@@ -33,9 +34,12 @@ def dispatch(message_id: int) -> bool:
     message = OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True).first()
     if message is None:
         return True
+    if message.task not in app.tasks:
+        app.loader.import_default_modules()  # web processes import task modules lazily
+    task = app.tasks[message.task]
     try:
-        app.tasks[message.task].apply_async(args=message.args, retry=False)
-    except Exception as error:  # kombu/redis raise many connection error types
+        task.apply_async(args=message.args, retry=False)
+    except (OperationalError, OSError) as error:
         log.warning("Broker unavailable for %s: %s", message, error)
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=F("attempts") + 1, last_error=str(error)[:500]

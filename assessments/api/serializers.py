@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from assessments.models import (
     Assessment,
+    Channel,
     Choice,
     Question,
     Questionnaire,
@@ -80,6 +81,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         pk_field=serializers.UUIDField(format="hex_verbose"),
         help_text="A published questionnaire; the latest one when omitted.",
     )
+    submitted_via = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
     answers = serializers.SerializerMethodField()
     latest_recommendation = serializers.SerializerMethodField()
 

@@ -24,9 +24,12 @@ def _flatten(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         fields: dict[str, list[str]] = {}
         for key, value in detail.items():
+            key = str(key)
             if isinstance(value, dict):
                 for sub, messages in _flatten(value).items():
-                    fields[f"{key}.{sub}"] = messages
+                    head, _, rest = str(sub).partition(".")
+                    name = f"{key}[{head}]" if head.isdigit() else f"{key}.{head}"
+                    fields[f"{name}.{rest}" if rest else name] = messages
             elif isinstance(value, list) and value and isinstance(value[0], dict):
                 for index, item in enumerate(value):
                     for sub, messages in _flatten(item).items():
