@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -8,14 +9,18 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from assessments import services
+from assessments import reports, services
+from assessments.downloads import report_file_response
 from assessments.models import (
     Answer,
     Assessment,
+    Channel,
     Choice,
     Question,
     Questionnaire,
     Recommendation,
+    Report,
+    ReportStatus,
     ScoringWeight,
     Section,
 )
@@ -206,6 +211,26 @@ class AnswerInline(admin.TabularInline):
         return super().get_queryset(request).select_related("question", "answered_by")
 
 
+class ReportInline(admin.TabularInline):
+    model = Report
+    extra = 0
+    fields = ["status", "created_at", "finished_at", "pages", "download"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="PDF")
+    def download(self, obj):
+        if obj.status != ReportStatus.READY:
+            return obj.failure_reason or obj.get_status_display()
+        return format_html(
+            '<a href="{}">Download</a>', reverse("admin:assessments_report_download", args=[obj.pk])
+        )
+
+
 class AssessmentForm(forms.ModelForm):
     class Meta:
         model = Assessment
@@ -244,8 +269,8 @@ class AssessmentAdmin(SimpleHistoryAdmin):
     search_fields = ["title", "sponsor__name"]
     autocomplete_fields = ["sponsor", "engagement"]
     date_hierarchy = "created_at"
-    inlines = [AnswerInline]
-    actions = ["send", "recompute"]
+    inlines = [AnswerInline, ReportInline]
+    actions = ["send", "recompute", "generate_report"]
     show_full_result_count = False
     readonly_fields = [
         "status",
@@ -372,6 +397,21 @@ class AssessmentAdmin(SimpleHistoryAdmin):
         if sent:
             self.message_user(request, f"Sent {sent} assessment(s).", messages.SUCCESS)
 
+    @admin.action(description="Generate the PDF report")
+    def generate_report(self, request, queryset):
+        for assessment in queryset.select_related("sponsor"):
+            try:
+                report = reports.request_report(assessment=assessment, by=request.user, via=Channel.ADMIN)
+            except ApplicationError as error:
+                message_application_error(request, error)
+                continue
+            state = (
+                "is ready"
+                if report.status == ReportStatus.READY
+                else f"is {report.get_status_display().lower()}"
+            )
+            self.message_user(request, f"{assessment}: the report {state}; see Reports.")
+
     @admin.action(description="Recompute the recommendation (new engine or provider catalog)")
     def recompute(self, request, queryset):
         for assessment in queryset:
@@ -382,6 +422,61 @@ class AssessmentAdmin(SimpleHistoryAdmin):
                 continue
             note = "new recommendation stored" if created else "nothing changed; kept the current one"
             self.message_user(request, f"{assessment}: {note}.")
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["assessment", "status", "pages", "size", "created_at", "finished_at", "download"]
+    list_filter = ["status", "requested_via"]
+    list_select_related = ["assessment", "assessment__sponsor"]
+    search_fields = ["assessment__sponsor__name", "assessment__title"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        "assessment",
+        "recommendation",
+        "status",
+        "failure_reason",
+        "checksum",
+        "size",
+        "pages",
+        "requested_by",
+        "requested_via",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "download",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="PDF")
+    def download(self, obj):
+        if obj.status != ReportStatus.READY:
+            return obj.get_status_display()
+        return format_html(
+            '<a href="{}">Download</a>', reverse("admin:assessments_report_download", args=[obj.pk])
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<uuid:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="assessments_report_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return report_file_response(get_object_or_404(Report, pk=object_id))
 
 
 @admin.register(Recommendation)

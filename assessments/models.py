@@ -420,3 +420,72 @@ class Recommendation(models.Model):
     @property
     def top_providers(self) -> list[dict]:
         return list(self.shortlist[:3])
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_REPORT_STATUSES = (ReportStatus.PENDING, ReportStatus.RUNNING)
+
+
+def report_path(report: "Report", filename: str) -> str:
+    return f"reports/{report.created_at:%Y/%m}/{report.pk}.pdf"
+
+
+class Report(models.Model):
+    """A PDF of an assessment's recommendation. Stored privately; downloads are permission-checked."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="reports")
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.PROTECT, related_name="reports")
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    failure_reason = models.TextField(blank=True)
+    file = models.FileField(upload_to=report_path, blank=True)
+    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the PDF.")
+    size = models.PositiveIntegerField(null=True, blank=True)
+    pages = models.PositiveSmallIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_via = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    worker_task = models.CharField(max_length=100, blank=True, help_text="Celery task that holds the job.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="report_one_active_per_recommendation",
+                violation_error_message="A report for this recommendation is already being generated.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReportStatus.values),
+                name="report_status_valid",
+                violation_error_message="Unknown report status.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | ~models.Q(checksum=""),
+                name="report_ready_has_checksum",
+                violation_error_message="A ready report needs its checksum.",
+            ),
+        ]
+        indexes = [models.Index(fields=["assessment", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Report {self.created_at:%Y-%m-%d} for {self.assessment}"
+
+    @property
+    def filename(self) -> str:
+        from django.utils.text import slugify
+
+        return f"sourcewise-{slugify(self.assessment.sponsor.name)[:60]}-{self.created_at:%Y%m%d}.pdf"

@@ -44,12 +44,20 @@ def recommendation_context(source: Any, *, drivers_limit: int | None = 12) -> di
         "confidence_percent": round(100 * _get(source, "confidence")),
         "confidence_label": _get(source, "confidence_label"),
         "drivers_for": [
-            {**d, "target_label": TARGET_LABELS.get(d["target"], d["target"])}
+            {
+                **d,
+                "target_label": TARGET_LABELS.get(d["target"], d["target"]),
+                "signed_points": f"{d['points']:+.1f}",
+            }
             for d in model_drivers
             if d["points"] > 0
         ][:drivers_limit],
         "drivers_against": [
-            {**d, "target_label": TARGET_LABELS.get(d["target"], d["target"])}
+            {
+                **d,
+                "target_label": TARGET_LABELS.get(d["target"], d["target"]),
+                "signed_points": f"{d['points']:+.1f}",
+            }
             for d in model_drivers
             if d["points"] < 0
         ][:drivers_limit],
@@ -59,3 +67,31 @@ def recommendation_context(source: Any, *, drivers_limit: int | None = 12) -> di
         "shortlist": shortlist,
         "engine_version": _get(source, "engine_version"),
     }
+
+
+def answer_rows(config, answers: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each question in order with the answer in words (the report's record of the inputs)."""
+    from assessments.scoring import MATRIX_LEVELS, visible_questions
+
+    rows = []
+    functions = {f.code: f.name for f in config.functions}
+    for question in visible_questions(config, answers):
+        value = answers.get(question.code)
+        if value is None:
+            text = "Not answered"
+        elif question.kind == "matrix":
+            text = "; ".join(
+                f"{functions.get(code, code)}: {MATRIX_LEVELS[level]}" for code, level in value.items()
+            )
+        elif question.kind == "multi":
+            text = ", ".join(question.choice_labels.get(v, v) for v in value) or "None"
+        elif question.kind == "single":
+            text = question.choice_labels.get(value, value)
+        elif question.kind == "boolean":
+            text = "Yes" if value else "No"
+        elif question.kind == "scale":
+            text = f"{value} of 5"
+        else:
+            text = str(value)
+        rows.append({"code": question.code, "label": question.label, "text": question.text, "answer": text})
+    return rows

@@ -122,6 +122,7 @@ class QuestionSpec:
     maximum: float | None = None
     show_if: ShowIf | None = None
     weights: tuple[Weight, ...] = ()
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,16 +6,19 @@ from functools import lru_cache
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from assessments.engine import SponsorContext
 from assessments.matching import ProviderProfile
 from assessments.models import (
     Answer,
     Assessment,
+    AssessmentStatus,
     Question,
     Questionnaire,
     QuestionnaireStatus,
     Recommendation,
+    Report,
 )
 from assessments.scoring import EngineConfig, FunctionSpec, QuestionSpec, ShowIf, Weight
 from engagements.models import Sponsor
@@ -32,8 +35,16 @@ from providers.models import (
 
 
 def assessments_visible_to(actor) -> QuerySet[Assessment]:
-    """The one door to assessments: those of the sponsors the caller may see."""
-    return scope_to_sponsor(Assessment.objects.all(), actor)
+    """The one door to assessments: those of the sponsors the caller may see. A draft is the
+    account manager's preparation: the sponsor sees an assessment once it is sent."""
+    queryset = scope_to_sponsor(Assessment.objects.all(), actor)
+    if getattr(actor, "is_staff", False):
+        return queryset
+    return queryset.exclude(status=AssessmentStatus.DRAFT)
+
+
+def reports_visible_to(actor) -> QuerySet[Report]:
+    return scope_to_sponsor(Report.objects.all(), actor, path="assessment__sponsor")
 
 
 def recommendations_visible_to(actor) -> QuerySet[Recommendation]:
@@ -67,6 +78,7 @@ def _build_config(questionnaire: Questionnaire) -> EngineConfig:
                 code=question.code,
                 kind=question.kind,
                 label=question.label,
+                text=question.text,
                 choices=tuple(c.value for c in choices),
                 choice_labels={c.value: c.label for c in choices},
                 specialised=frozenset(c.value for c in choices if c.specialised),
@@ -181,3 +193,55 @@ def answers_of(assessment: Assessment) -> dict[str, Any]:
 
 def latest_recommendation(assessment: Assessment) -> Recommendation | None:
     return Recommendation.objects.filter(assessment=assessment).order_by("-created_at").first()
+
+
+def portal_dashboard(sponsor: Sponsor) -> dict[str, Any]:
+    """What a sponsor's member sees first (a fixed number of queries, whatever the volumes)."""
+    from django.db.models import Count
+
+    from engagements.models import Engagement, FollowUp, FollowUpStatus
+
+    assessments = list(
+        Assessment.objects.filter(sponsor=sponsor)
+        .exclude(status=AssessmentStatus.DRAFT)
+        .select_related("questionnaire", "engagement")
+        .annotate(answered=Count("answers"))
+        .order_by("-created_at")[:50]
+    )
+    totals = dict(
+        Question.objects.filter(questionnaire__in={a.questionnaire_id for a in assessments})
+        .values("questionnaire")
+        .annotate(n=Count("id"))
+        .values_list("questionnaire", "n")
+    )
+    for assessment in assessments:
+        total = totals.get(assessment.questionnaire_id, 0)
+        assessment.progress = round(100 * min(assessment.answered, total) / total) if total else 0
+    recommendations = list(
+        Recommendation.objects.filter(assessment__sponsor=sponsor)
+        .select_related("assessment")
+        .order_by("-created_at")[:5]
+    )
+    return {
+        "sponsor": sponsor,
+        "engagements": list(
+            Engagement.objects.filter(sponsor=sponsor)
+            .select_related("therapeutic_area", "owner")
+            .order_by("-created_at")[:50]
+        ),
+        "open_assessments": [a for a in assessments if not a.is_locked],
+        "done_assessments": [a for a in assessments if a.is_locked][:10],
+        "recommendations": recommendations,
+        "reports": list(
+            Report.objects.filter(assessment__sponsor=sponsor)
+            .select_related("assessment")
+            .order_by("-created_at")[:10]
+        ),
+        "follow_ups": list(
+            FollowUp.objects.filter(sponsor=sponsor, status=FollowUpStatus.OPEN)
+            .select_related("assignee", "engagement")
+            .order_by("due_at")[:10]
+        ),
+        "account_manager": sponsor.owner,
+        "today": timezone.localdate(),
+    }

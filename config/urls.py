@@ -3,8 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from assessments import urls as assessments_urls
 from assessments.api.urls import router as assessments_router
 from core.api.webhooks import router as webhooks_router
+from core.health import health
+from engagements import urls as engagements_urls
 from engagements.api.urls import router as engagements_router
 from providers.api import router as providers_router
 
@@ -18,10 +21,14 @@ api_patterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]
 
+portal_patterns = [*engagements_urls.urlpatterns, *assessments_urls.urlpatterns]
+
 urlpatterns = [
+    path("health/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("portal/", include((portal_patterns, "portal"))),
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
 ]
 
 handler400 = "core.views.bad_request"

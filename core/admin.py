@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
-from core.models import ApiKey, OutboxMessage, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from core.models import (
+    ApiKey,
+    Notification,
+    OutboxMessage,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -136,6 +144,24 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = [("dispatched_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Every e-mail the platform sent or tried to send, with its attempts."""
+
+    list_display = ["kind", "to", "status", "attempts", "sent_at", "next_attempt_at", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "dedupe_key", "last_error"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -226,6 +226,7 @@ class ScaleBuilder:
                     rng.choice(CITIES),
                     "",
                     "",
+                    False,
                     created,
                     created,
                 )
@@ -241,6 +242,7 @@ class ScaleBuilder:
                 "headquarters",
                 "website",
                 "notes",
+                "require_two_factor",
                 "created_at",
                 "updated_at",
             ],

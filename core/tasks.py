@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from core import outbox, webhooks
+from core import notifications, outbox, webhooks
 
 
 @shared_task(name="core.tasks.deliver_webhook", acks_late=True)
@@ -32,3 +32,22 @@ def purge_idempotency_records(days: int = 2) -> int:
         created_at__lt=timezone.now() - timedelta(days=days)
     ).delete()
     return deleted
+
+
+@shared_task(name="core.tasks.send_notification", bind=True, acks_late=True)
+def send_notification(self, notification_id: str) -> str:
+    # The task id survives redelivery after a worker dies, so the same message may take its claim back.
+    return notifications.send(notification_id, worker_token=self.request.id or "inline").status
+
+
+@shared_task(name="core.tasks.retry_notifications")
+def retry_notifications() -> int:
+    return notifications.retry_due()
+
+
+@shared_task(name="core.tasks.heartbeat", bind=True)
+def heartbeat(self) -> str:
+    from core.health import record_heartbeat
+
+    record_heartbeat(self.request.hostname or "worker")
+    return self.request.hostname or "worker"

@@ -10,6 +10,7 @@ from core.errors import ApplicationError
 from engagements import services
 from engagements.models import (
     Activity,
+    AutomationPolicy,
     Contact,
     Engagement,
     EngagementProvider,
@@ -18,6 +19,7 @@ from engagements.models import (
     Sponsor,
     SponsorCapability,
     SponsorMembership,
+    StageLimit,
     StageTransition,
 )
 from engagements.pipeline import OPEN_STAGES, transition_error
@@ -446,3 +448,29 @@ class SponsorMembershipAdmin(SimpleHistoryAdmin):
     list_select_related = ["user", "sponsor"]
     search_fields = ["user__email", "sponsor__name"]
     autocomplete_fields = ["user", "sponsor"]
+
+
+class StageLimitInline(admin.TabularInline):
+    model = StageLimit
+    extra = 0
+    fields = ["stage", "days"]
+
+
+@admin.register(AutomationPolicy)
+class AutomationPolicyAdmin(admin.ModelAdmin):
+    """The follow-up rules' thresholds; their timing lives in Periodic tasks (django-celery-beat)."""
+
+    inlines = [StageLimitInline]
+    fieldsets = [
+        (
+            "Assessments",
+            {"fields": ["assessment_reminder_days", "review_reminder_days"]},
+        ),
+        ("Follow-ups the rules create", {"fields": ["follow_up_due_in_days"]}),
+    ]
+
+    def has_add_permission(self, request):
+        return not AutomationPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

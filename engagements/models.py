@@ -51,6 +51,9 @@ class Sponsor(models.Model):
     therapeutic_areas = models.ManyToManyField(TherapeuticArea, blank=True, related_name="sponsors")
     regions = models.ManyToManyField(Region, blank=True, related_name="sponsors")
     notes = models.TextField(blank=True)
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Portal members must use an authenticator app (TOTP) to sign in."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -469,3 +472,59 @@ class FollowUp(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == FollowUpStatus.OPEN and self.due_at < timezone.now()
+
+
+class AutomationPolicy(models.Model):
+    """When the follow-up rules fire. One row, edited by staff in the admin."""
+
+    assessment_reminder_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Remind the sponsor's contacts, and open a follow-up for the owner, when a sent "
+        "assessment is not submitted after this many days.",
+    )
+    review_reminder_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Open a follow-up for the owner when a submitted assessment is not reviewed "
+        "after this many days.",
+    )
+    follow_up_due_in_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MaxValueValidator(30)],
+        help_text="Follow-ups the rules create are due this many days later.",
+    )
+
+    class Meta:
+        verbose_name = "automation policy"
+        verbose_name_plural = "automation policy"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="automation_policy_singleton")]
+
+    def __str__(self) -> str:
+        return "Follow-up automation"
+
+    @classmethod
+    def current(cls) -> "AutomationPolicy":
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+
+class StageLimit(models.Model):
+    """How long an engagement may stay in a stage without activity before the owner is nudged."""
+
+    policy = models.ForeignKey(AutomationPolicy, on_delete=models.CASCADE, related_name="stage_limits")
+    stage = models.CharField(max_length=20, choices=Stage.choices, unique=True)
+    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
+
+    class Meta:
+        ordering = ["policy", "stage"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__gte=1, days__lte=365),
+                name="stage_limit_days_1_365",
+                violation_error_message="A stage limit must be between 1 and 365 days.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.days} days"

@@ -66,8 +66,19 @@ def follow_ups_visible_to(actor) -> QuerySet[FollowUp]:
     return scope_to_sponsor(FollowUp.objects.all(), actor)
 
 
-def can_answer_for(actor, sponsor_id) -> bool:
-    """Staff, a key bound to the sponsor, or a member whose role lets them answer assessments."""
+WRITING_ROLES = (MembershipRole.ADMIN, MembershipRole.CONTRIBUTOR)
+
+
+def sponsors_writable_by(actor) -> QuerySet[Sponsor]:
+    """Sponsors whose data the caller may change: like `sponsors_visible_to`, minus the sponsors
+    where a portal member is only a viewer."""
+    if not _is_active(actor) or actor.is_staff or getattr(actor, "bound_sponsor_id", None) is not None:
+        return sponsors_visible_to(actor)
+    return Sponsor.objects.filter(memberships__user=actor, memberships__role__in=WRITING_ROLES)
+
+
+def can_write_for(actor, sponsor_id) -> bool:
+    """Staff, a key bound to the sponsor, or a member whose role lets them answer and edit."""
     if not _is_active(actor):
         return False
     if actor.is_staff:
@@ -76,7 +87,7 @@ def can_answer_for(actor, sponsor_id) -> bool:
     if bound is not None:
         return bound == sponsor_id
     return SponsorMembership.objects.filter(
-        user=actor, sponsor_id=sponsor_id, role__in=[MembershipRole.ADMIN, MembershipRole.CONTRIBUTOR]
+        user=actor, sponsor_id=sponsor_id, role__in=WRITING_ROLES
     ).exists()
 
 

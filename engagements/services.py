@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import webhooks
@@ -192,3 +192,25 @@ def delete_sponsor(*, sponsor: Sponsor) -> None:
 def delete_engagement(*, engagement: Engagement) -> None:
     """Delete an engagement with its timeline and follow-ups; its assessments are kept."""
     engagement.delete()
+
+
+def create_rule_follow_up(
+    *, rule: str, sponsor_id, engagement_id=None, assignee, title: str, notes: str = "", due_at: datetime
+) -> FollowUp | None:
+    """Open a follow-up for an automation rule once: None if this rule already produced one
+    (open or closed), so a closed follow-up is not re-opened on every run."""
+    if FollowUp.objects.filter(rule=rule).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return FollowUp.objects.create(
+                rule=rule,
+                sponsor_id=sponsor_id,
+                engagement_id=engagement_id,
+                assignee=assignee,
+                title=title[:200],
+                notes=notes,
+                due_at=due_at,
+            )
+    except IntegrityError:  # a concurrent run created it first
+        return None

@@ -37,6 +37,17 @@ def pytest_runtest_setup(item):
         _require(_redis_reachable(), "Redis")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_prefix_per_xdist_worker():
+    """Parallel workers share one Redis: give each its own key prefix before the cache is used."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        settings.CACHES["default"]["KEY_PREFIX"] = (
+            f"{settings.CACHES['default'].get('KEY_PREFIX', '')}-{worker}"
+        )
+    yield
+
+
 def _clear_cache() -> None:
     """Empty our cache keys only: on Redis, FLUSHDB would also drop queued Celery tasks."""
     from django.core.cache import cache

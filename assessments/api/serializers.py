@@ -7,6 +7,7 @@ from assessments.models import (
     Question,
     Questionnaire,
     Recommendation,
+    Report,
     ScoringWeight,
     Section,
 )
@@ -181,3 +182,39 @@ class WhatIfResultSerializer(serializers.Serializer):
     changes = serializers.DictField()
     recommendation = serializers.DictField()
     comparison = serializers.DictField()
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "assessment",
+            "recommendation",
+            "status",
+            "failure_reason",
+            "checksum",
+            "size",
+            "pages",
+            "requested_via",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, obj) -> str | None:
+        if obj.status != "ready":
+            return None
+        request = self.context.get("request")
+        path = f"/api/v1/reports/{obj.pk}/download/"
+        return request.build_absolute_uri(path) if request else path
+
+
+class ReportRequestSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False,
+        help_text="Generate again even if a ready report of this recommendation exists (staff).",
+    )

@@ -5,18 +5,22 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from assessments import selectors, services
+from assessments import reports, selectors, services
+from assessments.api import filtersets
 from assessments.api.serializers import (
     AnswersSerializer,
     AssessmentSerializer,
     QuestionnaireSerializer,
     QuestionnaireSummarySerializer,
     RecommendationSerializer,
+    ReportRequestSerializer,
+    ReportSerializer,
     ReviewSerializer,
     SendSerializer,
     WhatIfResultSerializer,
     WhatIfSerializer,
 )
+from assessments.downloads import report_file_response
 from assessments.models import (
     Answer,
     Channel,
@@ -24,12 +28,13 @@ from assessments.models import (
     Questionnaire,
     QuestionnaireStatus,
     Recommendation,
+    Report,
     Section,
 )
 from core.api.auth import acting_user
 from core.api.pagination import NamedCursorPagination
 from core.api.views import ScopedModelViewSet, ScopedReadOnlyViewSet
-from engagements.selectors import can_answer_for
+from engagements.selectors import can_write_for
 
 READ = frozenset({"list", "retrieve"})
 
@@ -62,10 +67,13 @@ class AssessmentViewSet(ScopedModelViewSet):
     """Assessments: staff create and send them; the sponsor answers in batches and submits."""
 
     serializer_class = AssessmentSerializer
-    sponsor_actions = frozenset({"list", "retrieve", "answers", "submit", "what_if", "recommendations"})
-    filterset_fields = ["sponsor", "engagement", "status", "questionnaire"]
+    sponsor_actions = frozenset(
+        {"list", "retrieve", "answers", "submit", "what_if", "recommendations", "report"}
+    )
+    filterset_class = filtersets.AssessmentFilter
     search_fields = ["title"]
-    ordering_fields = ["created_at", "due_date", "submitted_at"]
+    # Cursor pagination needs non-null ordering fields (a NULL breaks the cursor).
+    ordering_fields = ["created_at", "updated_at"]
 
     def visible_queryset(self, actor):
         return selectors.assessments_visible_to(actor).prefetch_related(
@@ -81,7 +89,7 @@ class AssessmentViewSet(ScopedModelViewSet):
         if (
             self.action in ("answers", "submit")
             and self.request.method == "POST"
-            and not can_answer_for(self.request.user, assessment.sponsor_id)
+            and not can_write_for(self.request.user, assessment.sponsor_id)
         ):
             raise PermissionDenied("Your role lets you read this assessment, not answer it.")
         return assessment
@@ -101,7 +109,9 @@ class AssessmentViewSet(ScopedModelViewSet):
         )
 
     def perform_update(self, serializer):
-        services.update_assessment(assessment=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.update_assessment(
+            assessment=serializer.instance, **serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         services.delete_assessment(assessment=instance)
@@ -177,13 +187,50 @@ class AssessmentViewSet(ScopedModelViewSet):
         recommendations = Recommendation.objects.filter(assessment=assessment).order_by("-created_at")
         return Response(RecommendationSerializer(recommendations, many=True).data)
 
+    @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer, 200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk=None):
+        """Request the PDF report of the latest recommendation. An identical report that is ready or
+        being generated is returned instead of starting a second job (200); a new job answers 202."""
+        assessment = self.get_object()
+        payload = ReportRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        force = payload.validated_data["force"] and request.user.is_staff
+        before = set(Report.objects.filter(assessment=assessment).values_list("pk", flat=True))
+        report = reports.request_report(
+            assessment=assessment, by=acting_user(request.user), via=Channel.API, force=force
+        )
+        created = report.pk not in before
+        return Response(
+            ReportSerializer(report, context=self.get_serializer_context()).data,
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        )
+
+
+class ReportViewSet(ScopedReadOnlyViewSet):
+    """PDF reports and their status; download a ready one from its download action."""
+
+    serializer_class = ReportSerializer
+    sponsor_actions = frozenset({"list", "retrieve", "download"})
+    filterset_class = filtersets.ReportFilter
+    ordering_fields = ["created_at"]
+
+    def visible_queryset(self, actor):
+        return selectors.reports_visible_to(actor).select_related("assessment__sponsor")
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The PDF (only when ready)."""
+        return report_file_response(self.get_object())
+
 
 class RecommendationViewSet(ScopedReadOnlyViewSet):
     """Recommendations: immutable snapshots of what the engine recommended, and from what."""
 
     serializer_class = RecommendationSerializer
     sponsor_actions = READ
-    filterset_fields = ["assessment", "model", "engine_version"]
+    filterset_class = filtersets.RecommendationFilter
     ordering_fields = ["created_at"]
 
     def visible_queryset(self, actor):

@@ -10,8 +10,9 @@ class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         "incorrect_type": "Expected an id (UUID).",
     }
 
-    def __init__(self, *, selector, **kwargs):
+    def __init__(self, *, selector, write_selector=None, **kwargs):
         self.selector = selector
+        self.write_selector = write_selector or selector
         kwargs.setdefault("pk_field", serializers.UUIDField(format="hex_verbose"))
         super().__init__(**kwargs)
 
@@ -19,7 +20,9 @@ class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         if request is None:
             return super().get_queryset().none()
-        return self.selector(request.user)
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.selector(request.user)
+        return self.write_selector(request.user)
 
 
 class StaffEmailField(serializers.SlugRelatedField):

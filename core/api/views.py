@@ -4,6 +4,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 
 from core.api import idempotency
+from engagements.selectors import can_write_for, sponsors_writable_by
 
 
 class ActionAccess(permissions.BasePermission):
@@ -23,10 +24,19 @@ class ActionAccess(permissions.BasePermission):
             return True
         if view.lookup_url_kwarg in view.kwargs or view.lookup_field in view.kwargs:
             return True
-        return view.action in view.sponsor_actions
+        if view.action not in view.sponsor_actions:
+            return False
+        return request.method in permissions.SAFE_METHODS or view.may_write_any(user)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return request.user.is_staff or view.action in view.sponsor_actions
+        user = request.user
+        if user.is_staff:
+            return True
+        if view.action not in view.sponsor_actions:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return can_write_for(user, view.sponsor_id_of(obj))
 
 
 class SourcewiseAPIMixin:
@@ -62,6 +72,13 @@ class ScopedViewSetMixin(SourcewiseAPIMixin):
 
     def get_queryset(self):
         return self.visible_queryset(self.request.user)
+
+    def sponsor_id_of(self, obj):
+        """The sponsor an object belongs to (for the write check of a viewer's role)."""
+        return obj.sponsor_id
+
+    def may_write_any(self, actor) -> bool:
+        return sponsors_writable_by(actor).exists()
 
     def require_staff(self) -> None:
         if not self.request.user.is_staff:

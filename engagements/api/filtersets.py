@@ -1,7 +1,10 @@
 import django_filters
 from django.utils import timezone
 
-from engagements.models import Activity, Engagement, FollowUp, FollowUpStatus, Sponsor, Stage
+from engagements.models import Activity, Contact, Engagement, FollowUp, FollowUpStatus, Sponsor, Stage
+
+# Related objects are filtered by plain id: an id the caller cannot see simply matches nothing,
+# exactly like an id that does not exist (a choice filter would tell the two apart).
 
 
 class SponsorFilter(django_filters.FilterSet):
@@ -16,7 +19,16 @@ class SponsorFilter(django_filters.FilterSet):
         fields = ["profile", "status"]
 
 
+class ContactFilter(django_filters.FilterSet):
+    sponsor = django_filters.UUIDFilter(field_name="sponsor_id")
+
+    class Meta:
+        model = Contact
+        fields = ["is_primary"]
+
+
 class EngagementFilter(django_filters.FilterSet):
+    sponsor = django_filters.UUIDFilter(field_name="sponsor_id")
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     owner = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
     therapeutic_area = django_filters.CharFilter(field_name="therapeutic_area_id")
@@ -30,19 +42,22 @@ class EngagementFilter(django_filters.FilterSet):
 
     class Meta:
         model = Engagement
-        fields = ["sponsor", "outsourcing_model", "phase"]
+        fields = ["outsourcing_model", "phase"]
 
 
 class ActivityFilter(django_filters.FilterSet):
+    engagement = django_filters.UUIDFilter(field_name="engagement_id")
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Activity
-        fields = ["engagement", "kind"]
+        fields = ["kind"]
 
 
 class FollowUpFilter(django_filters.FilterSet):
+    sponsor = django_filters.UUIDFilter(field_name="sponsor_id")
+    engagement = django_filters.UUIDFilter(field_name="engagement_id")
     assignee = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact")
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
@@ -50,7 +65,7 @@ class FollowUpFilter(django_filters.FilterSet):
 
     class Meta:
         model = FollowUp
-        fields = ["sponsor", "engagement", "status"]
+        fields = ["status"]
 
     def filter_overdue(self, queryset, name, value):
         overdue = {"status": FollowUpStatus.OPEN, "due_at__lt": timezone.now()}

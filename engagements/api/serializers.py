@@ -12,7 +12,7 @@ from engagements.models import (
     ProviderRole,
     Sponsor,
 )
-from engagements.selectors import engagements_visible_to, sponsors_visible_to
+from engagements.selectors import engagements_visible_to, sponsors_visible_to, sponsors_writable_by
 from providers.models import ClinicalFunction, Provider, Region, TherapeuticArea
 
 
@@ -85,7 +85,9 @@ class SponsorSerializer(serializers.ModelSerializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    sponsor = VisiblePrimaryKeyRelatedField(selector=sponsors_visible_to, queryset=Sponsor.objects.all())
+    sponsor = VisiblePrimaryKeyRelatedField(
+        selector=sponsors_visible_to, write_selector=sponsors_writable_by, queryset=Sponsor.objects.all()
+    )
 
     class Meta:
         model = Contact

@@ -53,7 +53,7 @@ class ContactViewSet(ScopedModelViewSet):
 
     serializer_class = ContactSerializer
     sponsor_actions = frozenset({"list", "retrieve", "create", "partial_update", "destroy"})
-    filterset_fields = ["sponsor", "is_primary"]
+    filterset_class = filtersets.ContactFilter
     search_fields = ["first_name", "last_name", "email"]
     ordering_fields = ["created_at", "last_name"]
 
@@ -68,7 +68,8 @@ class EngagementViewSet(ScopedModelViewSet):
     sponsor_actions = frozenset({"list", "retrieve", "stage_history"})
     filterset_class = filtersets.EngagementFilter
     search_fields = ["name"]
-    ordering_fields = ["created_at", "value", "stage_entered_at", "expected_close_date"]
+    # Cursor pagination needs non-null ordering fields (a NULL breaks the cursor).
+    ordering_fields = ["created_at", "value", "stage_entered_at"]
 
     def visible_queryset(self, actor):
         return (

@@ -1,7 +1,8 @@
 """The "Account managers" group: what an account manager may do in the admin."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from core.scheduling import grant_group_permissions
 
 GROUP = "Account managers"
 FULL = {
@@ -22,24 +23,17 @@ VIEW_ONLY = {"engagements": ["stagetransition"], "core": ["user"]}
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    wanted = []
+    wanted: dict[str, list[str]] = {}
     for actions, table in (
         (("add", "change", "delete", "view"), FULL),
         (("change", "view"), VIEW_AND_CHANGE),
         (("view",), VIEW_ONLY),
     ):
         for app_label, models in table.items():
-            for model in models:
-                wanted += [(app_label, f"{action}_{model}") for action in actions]
-    for app_label, codename in wanted:
-        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            wanted.setdefault(app_label, []).extend(
+                f"{action}_{model}" for model in models for action in actions
+            )
+    grant_group_permissions(apps, GROUP, wanted)
 
 
 class Migration(migrations.Migration):

@@ -28,7 +28,7 @@ def reference_config() -> EngineConfig:
         weights.setdefault(code, []).append(Weight(option, target, float(weight), rationale))
     specs = []
     for _title, _description, items in _questionnaire.SECTIONS:
-        for code, kind, label, _text, _help, required, choices, show_if in items:
+        for code, kind, label, text, _help, required, choices, show_if in items:
             rows = (
                 catalog_rows[choices]
                 if isinstance(choices, str)
@@ -39,6 +39,7 @@ def reference_config() -> EngineConfig:
                     code=code,
                     kind=kind,
                     label=label,
+                    text=text,
                     choices=tuple(v for v, _, _ in rows),
                     choice_labels={v: lbl for v, lbl, _ in rows},
                     specialised=frozenset(v for v, _, s in rows if s),

@@ -44,6 +44,8 @@ def test_add_form_refuses_an_engagement_of_another_sponsor(am_client):
             "due_date": "",
             "answers-TOTAL_FORMS": "0",
             "answers-INITIAL_FORMS": "0",
+            "reports-TOTAL_FORMS": "0",
+            "reports-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 200
@@ -62,6 +64,8 @@ def test_add_form_creates_a_draft_for_the_sponsor(am_client, account_manager):
             "due_date": "2026-12-31",
             "answers-TOTAL_FORMS": "0",
             "answers-INITIAL_FORMS": "0",
+            "reports-TOTAL_FORMS": "0",
+            "reports-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302

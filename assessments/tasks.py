@@ -1,0 +1,29 @@
+"""Assessment tasks: follow-up rules, digests and report generation. Thin, idempotent."""
+
+from celery import shared_task
+
+from assessments import automation, reports
+
+
+@shared_task(name="assessments.tasks.run_assessment_rules")
+def run_assessment_rules() -> dict[str, int]:
+    return {
+        "unsubmitted": automation.remind_unsubmitted_assessments(),
+        "unreviewed": automation.remind_unreviewed_assessments(),
+    }
+
+
+@shared_task(name="assessments.tasks.send_weekly_digests")
+def send_weekly_digests() -> int:
+    return automation.send_weekly_digests()
+
+
+@shared_task(name="assessments.tasks.generate_report", bind=True, acks_late=True)
+def generate_report(self, report_id: str) -> str:
+    # The task id survives redelivery after a worker dies, so the same message may resume its claim.
+    return reports.generate(report_id, worker_token=self.request.id or "inline")
+
+
+@shared_task(name="assessments.tasks.requeue_stale_reports")
+def requeue_stale_reports() -> int:
+    return reports.requeue_stale()

@@ -1,0 +1,95 @@
+"""One object of each API resource, made for a given sponsor (global resources ignore it)."""
+
+from assessments import services as assessment_services
+from assessments.models import Recommendation
+from core.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from providers.models import TherapeuticExpertise
+from tests import factories
+from tests.assessments.reference import neutral_answers
+
+
+def contact(sponsor):
+    return factories.ContactFactory(sponsor=sponsor)
+
+
+def engagement(sponsor):
+    return factories.EngagementFactory(sponsor=sponsor)
+
+
+def activity(sponsor):
+    return factories.ActivityFactory(engagement__sponsor=sponsor)
+
+
+def follow_up(sponsor):
+    return factories.FollowUpFactory(engagement__sponsor=sponsor)
+
+
+def draft_assessment(sponsor):
+    return factories.AssessmentFactory(sponsor=sponsor)
+
+
+def sent_assessment(sponsor):
+    """Sent to the sponsor, not yet answered (a draft is invisible to the sponsor)."""
+    assessment = factories.AssessmentFactory(sponsor=sponsor)
+    assessment_services.send_assessment(assessment=assessment)
+    assessment.refresh_from_db()
+    return assessment
+
+
+def answered_assessment(sponsor):
+    """Every required question answered, not yet submitted."""
+    assessment = sent_assessment(sponsor)
+    assessment_services.save_answers(assessment=assessment, answers=neutral_answers())
+    assessment.refresh_from_db()
+    return assessment
+
+
+def submitted_assessment(sponsor):
+    return factories.submitted_assessment(sponsor=sponsor)
+
+
+def recommendation(sponsor):
+    return Recommendation.objects.get(assessment=factories.submitted_assessment(sponsor=sponsor))
+
+
+def provider(sponsor=None):
+    return factories.ProviderFactory()
+
+
+def capability(sponsor=None):
+    return factories.CapabilityFactory()
+
+
+def expertise(sponsor=None):
+    return TherapeuticExpertise.objects.create(
+        provider=factories.ProviderFactory(), therapeutic_area_id="oncology", depth=4
+    )
+
+
+def questionnaire(sponsor=None):
+    return factories.reference_questionnaire()
+
+
+def webhook_endpoint(sponsor=None):
+    # Inactive, so no event raised during a test queues a delivery to it.
+    return WebhookEndpoint.objects.create(
+        url="https://hooks.example.org/sourcewise",
+        events=[WebhookEvent.ASSESSMENT_SUBMITTED],
+        sponsor=sponsor,
+        is_active=False,
+    )
+
+
+def webhook_delivery(sponsor=None):
+    return WebhookDelivery.objects.create(
+        endpoint=webhook_endpoint(sponsor),
+        event=WebhookEvent.ASSESSMENT_SUBMITTED,
+        payload={"event": WebhookEvent.ASSESSMENT_SUBMITTED, "data": {}},
+    )
+
+
+def catalog_entry(model):
+    def make(sponsor=None):
+        return model.objects.order_by("position", "code").first()
+
+    return make

@@ -1,0 +1,148 @@
+"""PDF reports: one job per request, a real PDF with the recommendation in it, private downloads."""
+
+import hashlib
+import io
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from assessments import reports
+from assessments.models import Report, ReportStatus
+from core.errors import Conflict
+from tests.assessments.reference import EMERGING_BIOTECH_NO_INFRASTRUCTURE
+from tests.factories import (
+    AssessmentFactory,
+    CapabilityFactory,
+    MembershipFactory,
+    ProviderFactory,
+    SponsorFactory,
+    submitted_assessment,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def assessment():
+    CapabilityFactory(
+        provider=ProviderFactory(name="Meridian Global Trials", engagement_models=["full_service"])
+    )
+    return submitted_assessment(answers=EMERGING_BIOTECH_NO_INFRASTRUCTURE)
+
+
+def _pdf_text(report: Report) -> str:
+    with report.file.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_requesting_twice_while_pending_starts_one_job(assessment):
+    first = reports.request_report(assessment=assessment)
+    second = reports.request_report(assessment=assessment)
+    assert first == second
+    assert Report.objects.count() == 1
+    assert first.status == ReportStatus.PENDING
+
+
+def test_a_report_needs_a_recommendation():
+    with pytest.raises(Conflict):
+        reports.request_report(assessment=AssessmentFactory())
+
+
+def test_generated_pdf_holds_the_recommendation_and_the_top_provider(assessment):
+    report = reports.request_report(assessment=assessment)
+    assert reports.generate(report.pk, worker_token="t1") == ReportStatus.READY
+    report.refresh_from_db()
+    text = _pdf_text(report)
+    assert "Recommended model: Full-service CRO" in text
+    assert "Meridian Global Trials" in text
+    assert assessment.sponsor.name in text
+    assert "Per-function delivery plan" in text and "AI readiness" in text
+    with report.file.open("rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == report.checksum
+    assert report.pages >= 3 and report.size > 10_000
+
+
+def test_a_ready_report_is_reused_unless_forced(assessment):
+    report = reports.request_report(assessment=assessment)
+    reports.generate(report.pk, worker_token="t1")
+    assert reports.request_report(assessment=assessment) == report
+    assert reports.request_report(assessment=assessment, force=True) != report
+
+
+def test_a_second_worker_does_not_generate_the_same_report(assessment):
+    report = reports.request_report(assessment=assessment)
+    Report.objects.filter(pk=report.pk).update(status=ReportStatus.RUNNING, worker_task="other")
+    assert reports.generate(report.pk, worker_token="me") == "skipped"
+
+
+def test_a_failed_render_is_recorded_with_its_reason(assessment, monkeypatch):
+    monkeypatch.setattr(
+        reports, "render_pdf", lambda report: (_ for _ in ()).throw(RuntimeError("fonts missing"))
+    )
+    report = reports.request_report(assessment=assessment)
+    assert reports.generate(report.pk, worker_token="t1") == ReportStatus.FAILED
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED
+    assert "fonts missing" in report.failure_reason
+    assert (
+        reports.request_report(assessment=assessment) != report
+    )  # a failed one does not block a new request
+
+
+def test_rendering_refuses_to_fetch_anything_from_the_network():
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    html = '<img src="https://example.com/logo.png"><p>hi</p>'
+    with pytest.raises(FatalURLFetchingError):
+        HTML(string=html, url_fetcher=reports.OfflineURLFetcher()).write_pdf()
+
+
+def test_only_the_sponsors_members_download_it(assessment, client):
+    report = reports.request_report(assessment=assessment)
+    reports.generate(report.pk, worker_token="t1")
+    url = reverse("portal:report_download", args=[report.pk])
+    member = MembershipFactory(sponsor=assessment.sponsor).user
+    outsider = MembershipFactory(sponsor=SponsorFactory()).user
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(member)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="sourcewise-')
+    assert response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_staff_download_from_the_admin(assessment, am_client):
+    report = reports.request_report(assessment=assessment)
+    reports.generate(report.pk, worker_token="t1")
+    response = am_client.get(reverse("admin:assessments_report_download", args=[report.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_there_is_no_public_media_url(assessment, client):
+    report = reports.request_report(assessment=assessment)
+    reports.generate(report.pk, worker_token="t1")
+    report.refresh_from_db()
+    assert client.get(f"/media/{report.file.name}").status_code == 404
+
+
+def test_api_request_and_download(assessment):
+    from tests.factories import api_client, api_key
+
+    client = api_client(api_key(sponsor=assessment.sponsor)[1])
+    created = client.post(f"/api/v1/assessments/{assessment.pk}/report/", {}, format="json")
+    assert created.status_code == 202
+    again = client.post(f"/api/v1/assessments/{assessment.pk}/report/", {}, format="json")
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    reports.generate(created.json()["id"], worker_token="t1")
+    detail = client.get(f"/api/v1/reports/{created.json()['id']}/").json()
+    assert detail["status"] == "ready" and detail["download_url"].endswith("/download/")
+    pdf = client.get(f"/api/v1/reports/{created.json()['id']}/download/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    other = api_client(api_key(sponsor=SponsorFactory())[1])
+    assert other.get(f"/api/v1/reports/{created.json()['id']}/download/").status_code == 404
