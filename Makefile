@@ -39,7 +39,7 @@ checks: install-dev
 		ALLOWED_HOSTS=sourcewise.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 pytest: install-dev
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test: lint checks pytest
 

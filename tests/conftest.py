@@ -38,13 +38,22 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _cache_prefix_per_xdist_worker():
-    """Parallel workers share one Redis: give each its own key prefix before the cache is used."""
+def _cache_per_xdist_worker():
+    """Parallel workers must not share cache keys: on Redis each gets its own key prefix; the
+    embedded file cache (shared on disk, cleared by every test) becomes a per-worker memory cache."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-        settings.CACHES["default"]["KEY_PREFIX"] = (
-            f"{settings.CACHES['default'].get('KEY_PREFIX', '')}-{worker}"
-        )
+        from django.test.signals import clear_cache_handlers
+
+        default = settings.CACHES["default"]
+        if default["BACKEND"].endswith("RedisCache"):
+            default["KEY_PREFIX"] = f"{default.get('KEY_PREFIX', '')}-{worker}"
+        else:
+            settings.CACHES["default"] = {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": worker,
+            }
+        clear_cache_handlers(setting="CACHES")  # forget any connection made before this point
     yield
 
 
