@@ -142,6 +142,7 @@ else:
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -157,7 +158,10 @@ if REDIS_URL:
     # longest task (the hard time limit) with room to spare. Short socket timeouts let a save
     # fall back to the outbox quickly when Redis is down.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": CELERY_TASK_TIME_LIMIT * 4,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT * 4),
+        # How often a worker looks for messages a dead worker left unacknowledged.
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
