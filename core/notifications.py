@@ -48,13 +48,36 @@ def notify(
     return notification
 
 
+def _password_setup_link(user_id) -> str:
+    """A fresh single-use link for a new portal member to choose a password (made at send time,
+    so the token is never stored)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from core.models import User
+
+    user = User.objects.get(pk=user_id)
+    path = reverse(
+        "portal:password_reset_confirm",
+        args=[urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)],
+    )
+    return absolute_url(path)
+
+
 def render(notification: Notification) -> tuple[str, str, str]:
+    from django.urls import reverse
+
     context = {
         **notification.context,
         "recipient_name": notification.recipient_name,
         "brand": settings.SOURCEWISE_BRAND,
         "site_url": settings.SITE_URL,
     }
+    if notification.kind == "portal_invitation":
+        user_id = context.get("password_setup_user_id")
+        context["url"] = _password_setup_link(user_id) if user_id else absolute_url(reverse("portal:login"))
     folder = f"emails/{notification.kind}"
     subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
     return (

@@ -16,6 +16,7 @@ from engagements.models import (
     EngagementProvider,
     FollowUp,
     FollowUpStatus,
+    MembershipRole,
     Sponsor,
     SponsorCapability,
     SponsorMembership,
@@ -101,6 +102,7 @@ class SponsorAdmin(SimpleHistoryAdmin):
             "Profile",
             {"fields": ["headquarters", "website", "therapeutic_areas", "regions", "notes"]},
         ),
+        ("Portal", {"fields": ["require_two_factor"]}),
     ]
 
     def get_queryset(self, request):
@@ -433,12 +435,32 @@ class StageTransitionAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(SimpleHistoryAdmin):
+    actions = ["invite_contributor", "invite_viewer"]
     list_display = ["full_name", "email", "job_title", "sponsor", "is_primary"]
     list_filter = ["is_primary", "receives_reminders"]
     list_select_related = ["sponsor"]
     search_fields = ["first_name", "last_name", "email", "sponsor__name"]
     autocomplete_fields = ["sponsor"]
     show_full_result_count = False
+
+    def _invite(self, request, queryset, role):
+        invited = 0
+        for contact in queryset.select_related("sponsor__owner"):
+            try:
+                services.invite_to_portal(contact=contact, role=role, by=request.user)
+                invited += 1
+            except ApplicationError as error:
+                message_application_error(request, error)
+        if invited:
+            self.message_user(request, f"Invited {invited} contact(s) to the portal.", messages.SUCCESS)
+
+    @admin.action(description="Invite to the portal (can answer assessments)")
+    def invite_contributor(self, request, queryset):
+        self._invite(request, queryset, MembershipRole.CONTRIBUTOR)
+
+    @admin.action(description="Invite to the portal (read only)")
+    def invite_viewer(self, request, queryset):
+        self._invite(request, queryset, MembershipRole.VIEWER)
 
 
 @admin.register(SponsorMembership)

@@ -7,16 +7,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import webhooks
-from core.errors import Conflict
+from core.errors import ApplicationError, Conflict
 from core.models import WebhookEvent
 from engagements.models import (
     Activity,
+    Contact,
     Engagement,
     EngagementProvider,
     FollowUp,
     FollowUpStatus,
+    MembershipRole,
     Sponsor,
     SponsorCapability,
+    SponsorMembership,
     StageTransition,
 )
 from engagements.pipeline import NEXT_STAGE, transition_error
@@ -214,3 +217,43 @@ def create_rule_follow_up(
             )
     except IntegrityError:  # a concurrent run created it first
         return None
+
+
+@transaction.atomic
+def invite_to_portal(
+    *, contact: Contact, role: str = MembershipRole.CONTRIBUTOR, by=None
+) -> SponsorMembership:
+    """Give a contact access to their sponsor in the portal and e-mail them an invitation.
+
+    A new person gets a single-use link to choose their password (it expires with
+    PASSWORD_RESET_TIMEOUT); someone who already has a password is told where to sign in.
+    """
+    from core import notifications
+    from core.models import User
+
+    if role not in MembershipRole.values:
+        raise ApplicationError(f"“{role}” is not a portal role.", field_errors={"role": "Unknown role."})
+    user = User.objects.filter(email__iexact=contact.email).first()
+    if user is not None and user.is_staff:
+        raise ApplicationError(f"{contact.email} is a staff account; staff do not use the portal.")
+    if user is None:
+        user = User.objects.create_user(
+            contact.email, None, first_name=contact.first_name, last_name=contact.last_name
+        )
+    membership, _ = SponsorMembership.objects.get_or_create(
+        user=user, sponsor=contact.sponsor, defaults={"role": role}
+    )
+    notifications.notify(
+        kind="portal_invitation",
+        to=user.email,
+        recipient_name=contact.first_name,
+        dedupe_key=f"portal_invitation:{membership.pk}:{timezone.now().timestamp()}",
+        context={
+            "sponsor": contact.sponsor.name,
+            "inviter": by.display_name if by else contact.sponsor.owner.display_name,
+            "role": membership.get_role_display(),
+            # The password link is made when the e-mail is sent, so no token is stored.
+            "password_setup_user_id": user.pk if not user.has_usable_password() else None,
+        },
+    )
+    return membership
