@@ -9,7 +9,9 @@ class PortalAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "That e-mail address and password do not match an account. Check both and try again.",
+        "invalid_login": (
+            "That e-mail address and password do not match an account. Check both and try again."
+        ),
         "staff": "This is a staff account: please sign in to the admin instead.",
     }
 
