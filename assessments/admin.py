@@ -146,6 +146,9 @@ class ScoringWeightInline(FrozenQuestionnaireMixin, admin.TabularInline):
     extra = 0
     fields = ["option", "target", "weight", "rationale"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question__questionnaire")
+
     def _questionnaire_of(self, obj):
         return obj.questionnaire if obj else None
 

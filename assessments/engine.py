@@ -24,6 +24,7 @@ class Outcome:
     result: ModelRecommendation
     shortlist: tuple[ShortlistEntry, ...]
     answers: Mapping[str, Any]
+    context: SponsorContext
 
     def snapshot(self) -> dict[str, Any]:
         """The outcome as plain JSON data, the shape stored in a Recommendation."""
@@ -67,7 +68,7 @@ def recommend(
     counted = effective_answers(config, answers)
     needs = match_needs(result, counted, sponsor_regions=context.regions, all_regions=context.all_regions)
     shortlist = rank_providers(config, needs, providers, names=context.names)
-    return Outcome(result, tuple(shortlist), counted)
+    return Outcome(result, tuple(shortlist), counted, context)
 
 
 def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:

@@ -123,6 +123,7 @@ class QuestionSpec:
     show_if: ShowIf | None = None
     weights: tuple[Weight, ...] = ()
     text: str = ""
+    section: int = 0  # the section's place in the questionnaire (0 = first)
 
 
 @dataclass(frozen=True, slots=True)

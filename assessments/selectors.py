@@ -66,7 +66,9 @@ def _build_config(questionnaire: Questionnaire) -> EngineConfig:
         .order_by("section__position", "position", "id")
     )
     specs = []
+    section_index: dict[int, int] = {}
     for question in questions:
+        section_index.setdefault(question.section_id, len(section_index))
         choices = list(question.choices.all())
         show_if = None
         if question.show_if:
@@ -79,6 +81,7 @@ def _build_config(questionnaire: Questionnaire) -> EngineConfig:
                 kind=question.kind,
                 label=question.label,
                 text=question.text,
+                section=section_index[question.section_id],
                 choices=tuple(c.value for c in choices),
                 choice_labels={c.value: c.label for c in choices},
                 specialised=frozenset(c.value for c in choices if c.specialised),

@@ -327,7 +327,7 @@ def _store(assessment: Assessment, outcome: Outcome, fingerprint: str, by) -> Re
         shortlist=snapshot["shortlist"],
         inputs={
             "answers": dict(outcome.answers),
-            "sponsor_regions": list(selectors.sponsor_context(assessment.sponsor).regions),
+            "sponsor_regions": list(outcome.context.regions),
         },
         provider_catalog_fingerprint=fingerprint,
         created_by=by,

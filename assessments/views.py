@@ -45,9 +45,9 @@ def _sections(assessment: Assessment) -> list[Section]:
     return list(Section.objects.filter(questionnaire=assessment.questionnaire).order_by("position", "id"))
 
 
-def _section_questions(config, section: Section):
-    codes = list(section.questions.order_by("position", "id").values_list("code", flat=True))
-    return [config.question(code) for code in codes]
+def _section_questions(config, number: int):
+    """The questions of the section at this place (1 = first), in order, from the engine config."""
+    return [q for q in config.questions if q.section == number - 1]
 
 
 @require_GET
@@ -60,8 +60,8 @@ def assessment_start(request, assessment_id):
         return redirect("portal:recommendation", assessment.pk)
     config = selectors.engine_config(assessment.questionnaire)
     missing = missing_answers(config, selectors.answers_of(assessment))
-    for number, section in enumerate(_sections(assessment), start=1):
-        if any(q.code in missing for q in _section_questions(config, section)):
+    for number, _section in enumerate(_sections(assessment), start=1):
+        if any(q.code in missing for q in _section_questions(config, number)):
             return redirect("portal:assessment_section", assessment.pk, number)
     return redirect("portal:assessment_review", assessment.pk)
 
@@ -78,7 +78,7 @@ def assessment_section(request, assessment_id, section):
     current = sections[section - 1]
     config = selectors.engine_config(assessment.questionnaire)
     answers = selectors.answers_of(assessment)
-    questions = _section_questions(config, current)
+    questions = _section_questions(config, section)
     here = {q.code for q in questions}
     # A question that depends on an answer given on another page is shown only when it applies;
     # one that depends on this page is shown and toggled in the browser (or by the hint).
@@ -164,7 +164,7 @@ def _render_review(request, assessment, *, status=200, error=None):
     sections = []
     rows = {row["code"]: row for row in answer_rows(config, answers)}
     for number, section in enumerate(_sections(assessment), start=1):
-        codes = [q.code for q in _section_questions(config, section)]
+        codes = [q.code for q in _section_questions(config, number)]
         visible = {q.code for q in visible_questions(config, answers)}
         sections.append(
             {

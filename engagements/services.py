@@ -29,17 +29,37 @@ from engagements.pipeline import NEXT_STAGE, transition_error
 def advance_stage(*, engagement: Engagement, to_stage: str, by=None, note: str = "") -> Engagement:
     """Move an engagement to `to_stage` if the pipeline allows it, recording who and when."""
     locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    _move(locked, to_stage, by=by, note=note)
+    engagement.stage, engagement.stage_entered_at = locked.stage, locked.stage_entered_at
+    engagement.last_activity_at = locked.last_activity_at
+    return locked
+
+
+@transaction.atomic
+def advance_to_next_stage(*, engagements: Iterable[Engagement], by=None) -> list[Engagement]:
+    """Move every engagement one step forward; if any cannot move, none does."""
+    ids = [e.pk for e in engagements]
+    locked = list(Engagement.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    problems = [
+        f"{e.name}: it is {e.get_stage_display()}, which has no next stage."
+        for e in locked
+        if e.stage not in NEXT_STAGE
+    ]
+    if problems:
+        raise Conflict("No engagement was moved. " + " ".join(problems))
+    for engagement in locked:
+        _move(engagement, NEXT_STAGE[engagement.stage], by=by)
+    return locked
+
+
+def _move(locked: Engagement, to_stage: str, *, by=None, note: str = "") -> None:
+    """The stage move itself, on a row the caller has locked."""
     error = transition_error(locked.stage, to_stage)
     if error:
         raise Conflict(error, field_errors={"stage": error})
     now = timezone.now()
     transition = StageTransition.objects.create(
-        engagement=locked,
-        from_stage=locked.stage,
-        to_stage=to_stage,
-        by=by,
-        at=now,
-        note=note[:255],
+        engagement=locked, from_stage=locked.stage, to_stage=to_stage, by=by, at=now, note=note[:255]
     )
     locked.stage = to_stage
     locked.stage_entered_at = now
@@ -57,23 +77,6 @@ def advance_stage(*, engagement: Engagement, to_stage: str, by=None, note: str =
             "at": now.isoformat(),
         },
     )
-    engagement.stage, engagement.stage_entered_at = locked.stage, locked.stage_entered_at
-    engagement.last_activity_at = locked.last_activity_at
-    return locked
-
-
-@transaction.atomic
-def advance_to_next_stage(*, engagements: Iterable[Engagement], by=None) -> list[Engagement]:
-    """Move every engagement one step forward; if any cannot move, none does."""
-    items = list(engagements)
-    problems = [
-        f"{e.name}: it is {e.get_stage_display()}, which has no next stage."
-        for e in items
-        if e.stage not in NEXT_STAGE
-    ]
-    if problems:
-        raise Conflict("No engagement was moved. " + " ".join(problems))
-    return [advance_stage(engagement=e, to_stage=NEXT_STAGE[e.stage], by=by) for e in items]
 
 
 @transaction.atomic

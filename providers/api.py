@@ -3,6 +3,7 @@
 import django_filters
 from rest_framework import routers, serializers, viewsets
 
+from core.api.fields import CodeListField
 from core.api.pagination import IdCursorPagination, NamedCursorPagination
 from core.api.views import ScopedModelViewSet, ScopedViewSetMixin
 from providers.models import (
@@ -70,12 +71,8 @@ class ExpertiseInlineSerializer(serializers.ModelSerializer):
 
 
 class ProviderSerializer(serializers.ModelSerializer):
-    regions = serializers.SlugRelatedField(
-        slug_field="code", many=True, queryset=Region.objects.all(), required=False
-    )
-    ai_capabilities = serializers.SlugRelatedField(
-        slug_field="code", many=True, queryset=AICapability.objects.all(), required=False
-    )
+    regions = CodeListField(Region, required=False)
+    ai_capabilities = CodeListField(AICapability, required=False)
     certifications = serializers.ListField(
         child=serializers.CharField(max_length=60), required=False, max_length=30
     )

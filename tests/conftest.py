@@ -107,3 +107,26 @@ def _celery_runs_tasks_inline():
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _detect_n_plus_one():
+    """django-zeal watches every request the tests make (admin, API, portal): a view that runs a
+    query per row raises NPlusOneError instead of passing unnoticed."""
+    from zeal.constants import initialize_app_registry
+    from zeal.patch import patch
+
+    initialize_app_registry()
+    patch()
+    settings.ZEAL_RAISE = True
+    # The user change page loads two users by design: the one signed in and the one edited.
+    # Signing in loads the session twice (Django rotates its key). A single object saved and then
+    # shown reads its relations twice; three reads from one place is a real N+1.
+    settings.ZEAL_ALLOWLIST = [
+        {"model": "core.User", "field": "get()"},
+        {"model": "sessions.Session", "field": "get()"},
+    ]
+    settings.ZEAL_NPLUSONE_THRESHOLD = 3
+    if "zeal.middleware.zeal_middleware" not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = ["zeal.middleware.zeal_middleware", *settings.MIDDLEWARE]
+    yield

@@ -35,3 +35,25 @@ class StaffEmailField(serializers.SlugRelatedField):
 
         kwargs.setdefault("queryset", User.objects.filter(is_staff=True, is_active=True))
         super().__init__(slug_field="email", **kwargs)
+
+
+class CodeListField(serializers.ListField):
+    """Catalog entries by code (e.g. ["europe", "asia_pacific"]), checked in one query."""
+
+    default_error_messages = {"unknown": "Unknown code(s): {codes}."}
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("child", serializers.CharField(max_length=50))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        codes = list(dict.fromkeys(super().to_internal_value(data)))
+        found = {entry.code: entry for entry in self.model.objects.filter(code__in=codes)}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            self.fail("unknown", codes=", ".join(unknown))
+        return [found[code] for code in codes]
+
+    def to_representation(self, value):
+        return [entry.code for entry in value.all()]

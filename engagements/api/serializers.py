@@ -1,7 +1,7 @@
 from django.db import transaction
 from rest_framework import serializers
 
-from core.api.fields import StaffEmailField, VisiblePrimaryKeyRelatedField
+from core.api.fields import CodeListField, StaffEmailField, VisiblePrimaryKeyRelatedField
 from engagements import services
 from engagements.models import (
     Activity,
@@ -22,8 +22,8 @@ def _codes(model, **kwargs):
 
 class SponsorSerializer(serializers.ModelSerializer):
     owner = StaffEmailField(required=False)
-    therapeutic_areas = _codes(TherapeuticArea, many=True, required=False)
-    regions = _codes(Region, many=True, required=False)
+    therapeutic_areas = CodeListField(TherapeuticArea, required=False)
+    regions = CodeListField(Region, required=False)
     internal_capabilities = serializers.DictField(
         child=serializers.IntegerField(min_value=0, max_value=3),
         required=False,
@@ -116,7 +116,7 @@ class EngagementProviderSerializer(serializers.ModelSerializer):
     )
     provider_name = serializers.CharField(source="provider.name", read_only=True)
     role = serializers.ChoiceField(choices=ProviderRole.choices, default=ProviderRole.CANDIDATE)
-    functions = _codes(ClinicalFunction, many=True, required=False)
+    functions = CodeListField(ClinicalFunction, required=False)
 
     class Meta:
         model = EngagementProvider
@@ -127,8 +127,8 @@ class EngagementSerializer(serializers.ModelSerializer):
     sponsor = VisiblePrimaryKeyRelatedField(selector=sponsors_visible_to, queryset=Sponsor.objects.all())
     owner = StaffEmailField(required=False)
     therapeutic_area = _codes(TherapeuticArea, required=False, allow_null=True)
-    regions = _codes(Region, many=True, required=False)
-    functions = _codes(ClinicalFunction, many=True, required=False)
+    regions = CodeListField(Region, required=False)
+    functions = CodeListField(ClinicalFunction, required=False)
     providers = EngagementProviderSerializer(many=True, required=False, source="provider_links")
 
     class Meta:

@@ -27,7 +27,7 @@ def reference_config() -> EngineConfig:
     for code, option, target, weight, rationale in _questionnaire.WEIGHTS:
         weights.setdefault(code, []).append(Weight(option, target, float(weight), rationale))
     specs = []
-    for _title, _description, items in _questionnaire.SECTIONS:
+    for section, (_title, _description, items) in enumerate(_questionnaire.SECTIONS):
         for code, kind, label, text, _help, required, choices, show_if in items:
             rows = (
                 catalog_rows[choices]
@@ -40,6 +40,7 @@ def reference_config() -> EngineConfig:
                     kind=kind,
                     label=label,
                     text=text,
+                    section=section,
                     choices=tuple(v for v, _, _ in rows),
                     choice_labels={v: lbl for v, lbl, _ in rows},
                     specialised=frozenset(v for v, _, s in rows if s),
