@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
+from core.admin_tools import QuickCountPaginator
 from core.models import (
     ApiKey,
     Notification,
@@ -129,6 +130,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["endpoint__url", "last_error"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = QuickCountPaginator
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
 
     def has_add_permission(self, request):
@@ -144,6 +146,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = [("dispatched_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -161,6 +164,7 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["to", "dedupe_key", "last_error"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = QuickCountPaginator
     readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request):

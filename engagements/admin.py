@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_tools import message_application_error, mine_filter
+from core.admin_tools import QuickCountPaginator, message_application_error, mine_filter
 from core.errors import ApplicationError
 from engagements import services
 from engagements.models import (
@@ -96,6 +96,7 @@ class SponsorAdmin(SimpleHistoryAdmin):
     inlines = [SponsorCapabilityInline, ContactInline, MembershipInline, SponsorEngagementInline]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = QuickCountPaginator
     fieldsets = [
         (None, {"fields": ["name", "profile", "status", "owner"]}),
         (
@@ -214,6 +215,7 @@ class EngagementAdmin(SimpleHistoryAdmin):
     readonly_fields = ["stage_entered_at", "stage_timeline", "created_at", "updated_at"]
     actions = ["advance_to_next_stage"]
     show_full_result_count = False
+    paginator = QuickCountPaginator
     fieldsets = [
         (None, {"fields": ["sponsor", "name", "owner", "description"]}),
         (
@@ -328,6 +330,7 @@ class ActivityAdmin(admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     readonly_fields = ["by", "created_at"]
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
     @admin.display(description="sponsor", ordering="engagement__sponsor__name")
     def sponsor_name(self, obj):
@@ -397,6 +400,7 @@ class FollowUpAdmin(SimpleHistoryAdmin):
     readonly_fields = ["reminded_at", "completed_at", "rule", "created_by", "created_at"]
     actions = ["mark_done"]
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
     def get_changeform_initial_data(self, request):
         return {"assignee": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -422,6 +426,7 @@ class StageTransitionAdmin(admin.ModelAdmin):
     search_fields = ["engagement__name"]
     date_hierarchy = "at"
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -442,6 +447,7 @@ class ContactAdmin(SimpleHistoryAdmin):
     search_fields = ["first_name", "last_name", "email", "sponsor__name"]
     autocomplete_fields = ["sponsor"]
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
     def _invite(self, request, queryset, role):
         invited = 0

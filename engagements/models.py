@@ -2,6 +2,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -54,10 +55,12 @@ class Sponsor(models.Model):
     require_two_factor = models.BooleanField(
         default=False, help_text="Portal members must use an authenticator app (TOTP) to sign in."
     )
+    # Kept up to date by a database trigger on PostgreSQL (engagements migration 0006).
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(get_user=history_user)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["name"]
@@ -264,10 +267,12 @@ class Engagement(models.Model):
         related_name="owned_engagements",
         limit_choices_to={"is_staff": True},
     )
+    # Kept up to date by a database trigger on PostgreSQL (engagements migration 0006).
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["last_activity_at"])
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["last_activity_at", "search_vector"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -326,6 +331,7 @@ class EngagementProvider(models.Model):
     functions = models.ManyToManyField(ClinicalFunction, blank=True, related_name="+")
 
     class Meta:
+        ordering = ["id"]
         verbose_name = "provider involved"
         verbose_name_plural = "providers involved"
         constraints = [

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_tools import QuickCountPaginator
 from core.forms import CommaSeparatedListField
 from providers.models import (
     AICapability,
@@ -92,6 +93,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["regions", "ai_capabilities"]
     inlines = [CapabilityInline, TherapeuticExpertiseInline]
     show_full_result_count = False
+    paginator = QuickCountPaginator
     fieldsets = [
         (None, {"fields": ["name", "kind", "is_active", "description", "headquarters", "website"]}),
         ("Reach and delivery", {"fields": ["regions", "engagement_models", "senior_access"]}),
@@ -117,6 +119,7 @@ class CapabilityAdmin(SimpleHistoryAdmin):
     search_fields = ["provider__name", "function__name"]
     autocomplete_fields = ["provider", "function"]
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
 
 @admin.register(TherapeuticExpertise)

@@ -3,6 +3,7 @@
 import django_filters
 from rest_framework import routers, serializers, viewsets
 
+from core.api import lean
 from core.api.fields import CodeListField
 from core.api.pagination import IdCursorPagination, NamedCursorPagination
 from core.api.views import ScopedModelViewSet, ScopedViewSetMixin
@@ -121,7 +122,7 @@ class ProviderFilter(django_filters.FilterSet):
         fields = ["kind", "is_active", "region", "function"]
 
 
-class ProviderViewSet(ScopedModelViewSet):
+class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
     """Providers with their capabilities (depth 1–5, capacity) and therapeutic expertise."""
 
     serializer_class = ProviderSerializer
@@ -135,6 +136,81 @@ class ProviderViewSet(ScopedModelViewSet):
         return Provider.objects.prefetch_related(
             "regions", "ai_capabilities", "capabilities__function", "expertise__therapeutic_area"
         )
+
+    lean_columns = (
+        "id",
+        "name",
+        "kind",
+        "description",
+        "headquarters",
+        "website",
+        "senior_access",
+        "data_governance_maturity",
+        "certifications",
+        "engagement_models",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
+
+    def lean_rows(self, rows):
+        ids = [row["id"] for row in rows]
+        regions = lean.grouped(
+            Provider.regions.through.objects.filter(provider_id__in=ids)
+            .order_by("region__position", "region__name")
+            .values_list("provider_id", "region_id")
+        )
+        ai = lean.grouped(
+            Provider.ai_capabilities.through.objects.filter(provider_id__in=ids)
+            .order_by("aicapability__position", "aicapability__name")
+            .values_list("provider_id", "aicapability_id")
+        )
+        capabilities = lean.grouped(
+            (
+                c["provider_id"],
+                {
+                    "id": str(c["id"]),
+                    "function": c["function_id"],
+                    "depth": c["depth"],
+                    "capacity_fte": c["capacity_fte"],
+                    "notes": c["notes"],
+                },
+            )
+            for c in Capability.objects.filter(provider_id__in=ids)
+            .order_by("function__position", "function__name")
+            .values("id", "provider_id", "function_id", "depth", "capacity_fte", "notes")
+        )
+        expertise = lean.grouped(
+            (
+                e["provider_id"],
+                {"id": str(e["id"]), "therapeutic_area": e["therapeutic_area_id"], "depth": e["depth"]},
+            )
+            for e in TherapeuticExpertise.objects.filter(provider_id__in=ids)
+            .order_by("therapeutic_area__position", "therapeutic_area__name")
+            .values("id", "provider_id", "therapeutic_area_id", "depth")
+        )
+        return [
+            {
+                "id": str(row["id"]),
+                "name": row["name"],
+                "kind": row["kind"],
+                "description": row["description"],
+                "headquarters": row["headquarters"],
+                "website": row["website"],
+                "regions": regions.get(row["id"], []),
+                "ai_capabilities": ai.get(row["id"], []),
+                "senior_access": row["senior_access"],
+                "data_governance_maturity": row["data_governance_maturity"],
+                "certifications": row["certifications"],
+                "engagement_models": row["engagement_models"],
+                "is_active": row["is_active"],
+                "capabilities": capabilities.get(row["id"], []),
+                "expertise": expertise.get(row["id"], []),
+                "created_at": lean.datetime_text(row["created_at"]),
+                "updated_at": lean.datetime_text(row["updated_at"]),
+            }
+            for row in rows
+        ]
 
 
 class CapabilitySerializer(serializers.ModelSerializer):

@@ -4,6 +4,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import lean
 from core.api.auth import acting_user
 from core.api.pagination import NamedCursorPagination
 from core.api.views import ScopedModelViewSet
@@ -18,18 +19,19 @@ from engagements.api.serializers import (
     StageStaySerializer,
     TransitionSerializer,
 )
-from engagements.models import EngagementProvider, SponsorCapability
+from engagements.models import Engagement, EngagementProvider, Sponsor, SponsorCapability
 
 READ = frozenset({"list", "retrieve"})
 
 
-class SponsorViewSet(ScopedModelViewSet):
+class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
     """Sponsors: profile, in-house capability per function, areas, regions and owner."""
 
     serializer_class = SponsorSerializer
     sponsor_actions = READ
     filterset_class = filtersets.SponsorFilter
     search_fields = ["name", "headquarters"]
+    search_vector_field = "search_vector"
     ordering_fields = ["name", "created_at"]
     pagination_class = NamedCursorPagination
 
@@ -47,6 +49,61 @@ class SponsorViewSet(ScopedModelViewSet):
     def perform_destroy(self, instance):
         services.delete_sponsor(sponsor=instance)
 
+    lean_columns = (
+        "id",
+        "name",
+        "profile",
+        "status",
+        "owner__email",
+        "headquarters",
+        "website",
+        "notes",
+        "created_at",
+        "updated_at",
+    )
+
+    def lean_rows(self, rows):
+        ids = [row["id"] for row in rows]
+        areas = lean.grouped(
+            Sponsor.therapeutic_areas.through.objects.filter(sponsor_id__in=ids)
+            .order_by("therapeuticarea__position", "therapeuticarea__name")
+            .values_list("sponsor_id", "therapeuticarea_id")
+        )
+        regions = lean.grouped(
+            Sponsor.regions.through.objects.filter(sponsor_id__in=ids)
+            .order_by("region__position", "region__name")
+            .values_list("sponsor_id", "region_id")
+        )
+        levels = lean.grouped(
+            (sponsor_id, (function_id, level))
+            for sponsor_id, function_id, level in SponsorCapability.objects.filter(sponsor_id__in=ids)
+            .order_by("function__position")
+            .values_list("sponsor_id", "function_id", "level")
+        )
+        staff = self.request.user.is_staff
+        out = []
+        for row in rows:
+            sponsor_id = row["id"]
+            item = {
+                "id": str(sponsor_id),
+                "name": row["name"],
+                "profile": row["profile"],
+                "status": row["status"],
+                "owner": row["owner__email"],
+                "headquarters": row["headquarters"],
+                "website": row["website"],
+                "therapeutic_areas": areas.get(sponsor_id, []),
+                "regions": regions.get(sponsor_id, []),
+                "internal_capabilities": dict(levels.get(sponsor_id, [])),
+                "notes": row["notes"],
+                "created_at": lean.datetime_text(row["created_at"]),
+                "updated_at": lean.datetime_text(row["updated_at"]),
+            }
+            if not staff:
+                del item["notes"]
+            out.append(item)
+        return out
+
 
 class ContactViewSet(ScopedModelViewSet):
     """The sponsor's people; a sponsor key may keep its own contacts in sync."""
@@ -61,13 +118,14 @@ class ContactViewSet(ScopedModelViewSet):
         return selectors.contacts_visible_to(actor)
 
 
-class EngagementViewSet(ScopedModelViewSet):
+class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
     """Engagements through the pipeline. Move stages with the transition action."""
 
     serializer_class = EngagementSerializer
     sponsor_actions = frozenset({"list", "retrieve", "stage_history"})
     filterset_class = filtersets.EngagementFilter
     search_fields = ["name"]
+    search_vector_field = "search_vector"
     # Cursor pagination needs non-null ordering fields (a NULL breaks the cursor).
     ordering_fields = ["created_at", "value", "stage_entered_at"]
 
@@ -89,6 +147,94 @@ class EngagementViewSet(ScopedModelViewSet):
 
     def perform_destroy(self, instance):
         services.delete_engagement(engagement=instance)
+
+    lean_columns = (
+        "id",
+        "sponsor_id",
+        "name",
+        "description",
+        "stage",
+        "stage_entered_at",
+        "last_activity_at",
+        "outsourcing_model",
+        "phase",
+        "therapeutic_area_id",
+        "value",
+        "currency",
+        "probability",
+        "expected_close_date",
+        "start_date",
+        "end_date",
+        "owner__email",
+        "created_at",
+        "updated_at",
+    )
+
+    def lean_rows(self, rows):
+        ids = [row["id"] for row in rows]
+        regions = lean.grouped(
+            Engagement.regions.through.objects.filter(engagement_id__in=ids)
+            .order_by("region__position", "region__name")
+            .values_list("engagement_id", "region_id")
+        )
+        functions = lean.grouped(
+            Engagement.functions.through.objects.filter(engagement_id__in=ids)
+            .order_by("clinicalfunction__position", "clinicalfunction__name")
+            .values_list("engagement_id", "clinicalfunction_id")
+        )
+        links = list(
+            EngagementProvider.objects.filter(engagement_id__in=ids)
+            .order_by("id")
+            .values("id", "engagement_id", "provider_id", "provider__name", "role")
+        )
+        link_functions = lean.grouped(
+            EngagementProvider.functions.through.objects.filter(
+                engagementprovider_id__in=[link["id"] for link in links]
+            )
+            .order_by("clinicalfunction__position", "clinicalfunction__name")
+            .values_list("engagementprovider_id", "clinicalfunction_id")
+            if links
+            else ()
+        )
+        providers = lean.grouped(
+            (
+                link["engagement_id"],
+                {
+                    "provider": str(link["provider_id"]),
+                    "provider_name": link["provider__name"],
+                    "role": link["role"],
+                    "functions": link_functions.get(link["id"], []),
+                },
+            )
+            for link in links
+        )
+        return [
+            {
+                "id": str(row["id"]),
+                "sponsor": str(row["sponsor_id"]),
+                "name": row["name"],
+                "description": row["description"],
+                "stage": row["stage"],
+                "stage_entered_at": lean.datetime_text(row["stage_entered_at"]),
+                "last_activity_at": lean.datetime_text(row["last_activity_at"]),
+                "outsourcing_model": row["outsourcing_model"],
+                "phase": row["phase"],
+                "therapeutic_area": row["therapeutic_area_id"],
+                "regions": regions.get(row["id"], []),
+                "functions": functions.get(row["id"], []),
+                "providers": providers.get(row["id"], []),
+                "value": lean.decimal_text(row["value"], 2),
+                "currency": row["currency"],
+                "probability": row["probability"],
+                "expected_close_date": lean.date_text(row["expected_close_date"]),
+                "start_date": lean.date_text(row["start_date"]),
+                "end_date": lean.date_text(row["end_date"]),
+                "owner": row["owner__email"],
+                "created_at": lean.datetime_text(row["created_at"]),
+                "updated_at": lean.datetime_text(row["updated_at"]),
+            }
+            for row in rows
+        ]
 
     @extend_schema(request=TransitionSerializer, responses=EngagementSerializer)
     @action(detail=True, methods=["post"])
@@ -150,7 +296,7 @@ class ActivityViewSet(ScopedModelViewSet):
         services.note_engagement_activity(engagement_id=activity.engagement_id, at=activity.occurred_at)
 
 
-class FollowUpViewSet(ScopedModelViewSet):
+class FollowUpViewSet(lean.LeanListMixin, ScopedModelViewSet):
     """Dated to-dos for account managers; sponsors can see theirs."""
 
     serializer_class = FollowUpSerializer
@@ -161,6 +307,40 @@ class FollowUpViewSet(ScopedModelViewSet):
 
     def visible_queryset(self, actor):
         return selectors.follow_ups_visible_to(actor).select_related("assignee")
+
+    lean_columns = (
+        "id",
+        "sponsor_id",
+        "engagement_id",
+        "title",
+        "notes",
+        "due_at",
+        "assignee__email",
+        "status",
+        "reminded_at",
+        "completed_at",
+        "rule",
+        "created_at",
+    )
+
+    def lean_rows(self, rows):
+        return [
+            {
+                "id": str(row["id"]),
+                "sponsor": str(row["sponsor_id"]),
+                "engagement": lean.uuid_text(row["engagement_id"]),
+                "title": row["title"],
+                "notes": row["notes"],
+                "due_at": lean.datetime_text(row["due_at"]),
+                "assignee": row["assignee__email"],
+                "status": row["status"],
+                "reminded_at": lean.datetime_text(row["reminded_at"]),
+                "completed_at": lean.datetime_text(row["completed_at"]),
+                "rule": row["rule"],
+                "created_at": lean.datetime_text(row["created_at"]),
+            }
+            for row in rows
+        ]
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

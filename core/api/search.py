@@ -1,0 +1,22 @@
+"""`?search=` for the large lists: full-text (stored tsvector, GIN index) plus partial-name
+matching (trigram index) on PostgreSQL; the plain icontains search elsewhere."""
+
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+from django.db.models import Q
+from rest_framework.filters import SearchFilter
+
+
+class FullTextSearchFilter(SearchFilter):
+    """Views opt in with `search_vector_field` (tsvector column) and `search_name_field`."""
+
+    def filter_queryset(self, request, queryset, view):
+        vector_field = getattr(view, "search_vector_field", None)
+        terms = self.get_search_terms(request)
+        if not terms or vector_field is None or connection.vendor != "postgresql":
+            return super().filter_queryset(request, queryset, view)
+        text = " ".join(terms)[:200]
+        query = SearchQuery(text, search_type="websearch", config="english")
+        name_field = getattr(view, "search_name_field", "name")
+        # Both conditions have an index; PostgreSQL combines them with a BitmapOr.
+        return queryset.filter(Q(**{vector_field: query}) | Q(**{f"{name_field}__icontains": text}))

@@ -1,0 +1,82 @@
+"""The lean list path returns exactly what the serializers would, row for row."""
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIRequestFactory
+
+from engagements.api.serializers import EngagementSerializer, FollowUpSerializer, SponsorSerializer
+from engagements.api.views import EngagementViewSet, FollowUpViewSet, SponsorViewSet
+from engagements.models import EngagementProvider, MembershipRole
+from engagements.services import set_internal_capabilities
+from providers.api import ProviderSerializer, ProviderViewSet
+from providers.models import AICapability, ClinicalFunction, Region, TherapeuticArea, TherapeuticExpertise
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    sponsor = factories.SponsorFactory(notes="Private note", headquarters="Basel")
+    sponsor.regions.set(Region.objects.filter(code__in=["europe", "asia_pacific"]))
+    sponsor.therapeutic_areas.set(TherapeuticArea.objects.filter(code__in=["oncology", "neurology"]))
+    set_internal_capabilities(sponsor=sponsor, levels={"biostatistics": 3, "clinical_operations": 1})
+    provider = factories.ProviderFactory(certifications=["ISO 9001"], engagement_models=["fsp", "hybrid"])
+    provider.regions.set(Region.objects.all())
+    provider.ai_capabilities.set(AICapability.objects.filter(code="risk_based_monitoring"))
+    factories.CapabilityFactory(provider=provider)
+    factories.CapabilityFactory(provider=provider, function=ClinicalFunction.objects.get(code="medical_writing"))
+    TherapeuticExpertise.objects.create(provider=provider, therapeutic_area_id="oncology", depth=5)
+    for index in range(4):
+        engagement = factories.EngagementFactory(
+            sponsor=sponsor,
+            value=Decimal("1234567.5") + index,
+            start_date=date(2026, 1, 1) if index % 2 else None,
+            expected_close_date=date(2026, 6, 30),
+        )
+        engagement.regions.set(Region.objects.filter(code__in=["europe", "north_america"]))
+        engagement.functions.set(ClinicalFunction.objects.filter(code__in=["biostatistics", "pharmacovigilance"]))
+        link = EngagementProvider.objects.create(engagement=engagement, provider=provider, role="lead")
+        link.functions.set(ClinicalFunction.objects.filter(code__in=["medical_writing", "biostatistics"]))
+        factories.FollowUpFactory(engagement=engagement)
+        factories.FollowUpFactory(sponsor=sponsor, engagement=None, assignee=sponsor.owner, notes="No engagement")
+    factories.ProviderFactory()  # a provider with no relations at all
+    return sponsor
+
+
+CASES = [
+    ("/api/v1/sponsors/", SponsorViewSet, SponsorSerializer),
+    ("/api/v1/engagements/", EngagementViewSet, EngagementSerializer),
+    ("/api/v1/follow-ups/", FollowUpViewSet, FollowUpSerializer),
+    ("/api/v1/providers/", ProviderViewSet, ProviderSerializer),
+]
+
+
+def _serialized(viewset, serializer_class, ids, principal):
+    request = APIRequestFactory().get("/")
+    request.user = principal
+    view = viewset()
+    view.request, view.format_kwarg, view.action, view.kwargs = request, None, "list", {}
+    instances = {str(obj.pk): obj for obj in view.get_queryset().filter(pk__in=ids)}
+    data = serializer_class([instances[i] for i in ids], many=True, context={"request": request}).data
+    return json.loads(json.dumps(data))
+
+
+@pytest.mark.parametrize(("path", "viewset", "serializer_class"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("who", ["staff", "member"])
+def test_lean_rows_equal_serializer_output(world, path, viewset, serializer_class, who):
+    if who == "staff":
+        principal = factories.AccountManagerFactory()
+    else:
+        principal = factories.MembershipFactory(sponsor=world, role=MembershipRole.CONTRIBUTOR).user
+    client = factories.api_client()
+    client.force_login(principal)
+    rows = client.get(f"{path}?page_size=100").json()["results"]
+    assert rows
+    expected = _serialized(viewset, serializer_class, [row["id"] for row in rows], principal)
+    assert rows == expected
+    if path == "/api/v1/sponsors/":
+        assert ("notes" in rows[0]) is (who == "staff")
