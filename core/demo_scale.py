@@ -1,7 +1,8 @@
 """A large synthetic data set for benchmarks: `load_demo_data --scale F` (1.0 = full scale).
 
-At full scale: 20,000 sponsors, 1,000,000 engagements, 3,000,000 activities, 500,000 follow-ups
-and 2,000 providers with capabilities. Rows are streamed with COPY on PostgreSQL (executemany
+At full scale: 20,000 sponsors, 1,000,000 engagements, 3,000,000 activities, 500,000 follow-ups,
+2,000 providers with capabilities and 100,000 submitted assessments with their answers and
+recommendations. Rows are streamed with COPY on PostgreSQL (executemany
 elsewhere) and skip per-object history on purpose: this is load-test data, not business records.
 """
 
@@ -63,7 +64,9 @@ FULL_SCALE = {
     "activities": 3_000_000,
     "follow_ups": 500_000,
     "providers": 2_000,
+    "assessments": 100_000,
 }
+ARCHETYPES = 40  # distinct answer sets; each is scored for real once and shared by many sponsors
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class ScalePlan:
     activities: int
     follow_ups: int
     providers: int
+    assessments: int
     account_managers: int
 
     @classmethod
@@ -179,6 +183,7 @@ class ScaleBuilder:
         self._step("engagement regions, functions", self._engagement_links)
         self._step("activities", self._activities)
         self._step("follow-ups", self._follow_ups)
+        self._step("submitted assessments", self._assessments)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
@@ -553,3 +558,167 @@ class ScaleBuilder:
             ],
             rows(),
         )
+
+    def _archetypes(self, config) -> list[dict]:
+        """Answer sets drawn at random from the questionnaire, each complete and valid."""
+        rng = self.rng
+        sets = []
+        for _ in range(ARCHETYPES):
+            answers = {}
+            for question in config.questions:
+                if question.kind == "scale":
+                    answers[question.code] = rng.randint(1, 5)
+                elif question.kind == "single":
+                    answers[question.code] = rng.choice(question.choices)
+                elif question.kind == "multi":
+                    answers[question.code] = sorted(
+                        rng.sample(question.choices, rng.randint(1, min(4, len(question.choices)))),
+                        key=question.choices.index,
+                    )
+                elif question.kind == "boolean":
+                    answers[question.code] = rng.random() < 0.5
+                elif question.kind == "matrix":
+                    answers[question.code] = {choice: rng.randint(0, 3) for choice in question.choices}
+            sets.append(answers)
+        return sets
+
+    def _assessments(self) -> int:
+        from assessments import selectors as assessment_selectors
+        from assessments.engine import SponsorContext, recommend
+        from assessments.models import Answer, Assessment, Question, Recommendation
+
+        questionnaire = assessment_selectors.latest_published_questionnaire()
+        config = assessment_selectors.engine_config(questionnaire)
+        question_ids = dict(Question.objects.filter(questionnaire=questionnaire).values_list("code", "pk"))
+        profiles = assessment_selectors.provider_profiles()
+        fingerprint = assessment_selectors.catalog_fingerprint(profiles)
+        context = SponsorContext(
+            regions=("europe", "north_america"), all_regions=tuple(self.regions), names={}
+        )
+        archetypes = []
+        for answers in self._archetypes(config):
+            snapshot = recommend(config, answers, context=context, providers=profiles).snapshot()
+            archetypes.append(
+                (answers, snapshot, {key: json.dumps(value) for key, value in snapshot.items()})
+            )
+        total = self.plan.assessments
+        self.assessment_rows = []
+        rng = self.rng
+
+        def assessment_rows():
+            for index in range(total):
+                assessment_id = self._uuid()
+                submitted = self._past(700)
+                reviewed = rng.random() < 0.5
+                self.assessment_rows.append((assessment_id, index % ARCHETYPES, submitted))
+                yield (
+                    assessment_id,
+                    self.sponsor_ids[index % len(self.sponsor_ids)],
+                    None,
+                    questionnaire.pk,
+                    f"Outsourcing model assessment {index}",
+                    "reviewed" if reviewed else "submitted",
+                    None,
+                    submitted - timedelta(days=10),
+                    None,
+                    submitted - timedelta(days=9),
+                    submitted,
+                    None,
+                    "api",
+                    submitted + timedelta(days=2) if reviewed else None,
+                    None,
+                    "",
+                    None,
+                    submitted - timedelta(days=10),
+                    submitted,
+                )
+
+        written = self.writer.write(
+            Assessment,
+            [
+                "id",
+                "sponsor_id",
+                "engagement_id",
+                "questionnaire_id",
+                "title",
+                "status",
+                "due_date",
+                "sent_at",
+                "sent_by_id",
+                "started_at",
+                "submitted_at",
+                "submitted_by_id",
+                "submitted_via",
+                "reviewed_at",
+                "reviewed_by_id",
+                "review_comment",
+                "created_by_id",
+                "created_at",
+                "updated_at",
+            ],
+            assessment_rows(),
+        )
+        encoded = [
+            {code: json.dumps(value) for code, value in answers.items()} for answers, _, _ in archetypes
+        ]
+        written += self.writer.write(
+            Answer,
+            ["id", "assessment_id", "question_id", "value", "answered_by_id", "answered_via", "answered_at"],
+            (
+                (self._uuid(), assessment_id, question_ids[code], value, None, "api", submitted)
+                for assessment_id, archetype, submitted in self.assessment_rows
+                for code, value in encoded[archetype].items()
+            ),
+        )
+        inputs = [
+            json.dumps({"answers": answers, "sponsor_regions": list(context.regions)})
+            for answers, _, _ in archetypes
+        ]
+
+        def recommendation_rows():
+            for assessment_id, archetype, submitted in self.assessment_rows:
+                _, snapshot, text = archetypes[archetype]
+                yield (
+                    self._uuid(),
+                    assessment_id,
+                    snapshot["engine_version"],
+                    str(questionnaire),
+                    snapshot["model"],
+                    text["scores"],
+                    snapshot["confidence"],
+                    snapshot["confidence_label"],
+                    text["drivers"],
+                    text["function_plan"],
+                    text["boutique_fit"],
+                    text["ai_readiness"],
+                    text["shortlist"],
+                    inputs[archetype],
+                    fingerprint,
+                    submitted,
+                    None,
+                )
+
+        written += self.writer.write(
+            Recommendation,
+            [
+                "id",
+                "assessment_id",
+                "engine_version",
+                "questionnaire_version",
+                "model",
+                "scores",
+                "confidence",
+                "confidence_label",
+                "drivers",
+                "function_plan",
+                "boutique_fit",
+                "ai_readiness",
+                "shortlist",
+                "inputs",
+                "provider_catalog_fingerprint",
+                "created_at",
+                "created_by_id",
+            ],
+            recommendation_rows(),
+        )
+        return written

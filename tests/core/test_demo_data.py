@@ -60,6 +60,13 @@ def test_scale_option_generates_the_planned_volumes(capsys):
     generated = Engagement.objects.filter(name__regex=r" study \d+$")
     assert generated.count() == plan.engagements
     assert all(e.transitions.count() == 1 for e in generated[:20])
+    from assessments.models import Assessment, Recommendation
+
+    generated_assessments = Assessment.objects.filter(title__regex=r"^Outsourcing model assessment \d+$")
+    assert generated_assessments.count() == plan.assessments
+    assert Recommendation.objects.filter(assessment__in=generated_assessments).count() == plan.assessments
+    sample = Recommendation.objects.filter(assessment__in=generated_assessments).first()
+    assert sample.drivers and sample.shortlist and sample.inputs["answers"]
     assert "engagements" in capsys.readouterr().out
 
 
