@@ -26,7 +26,12 @@ from assessments.models import (
 )
 from assessments.presentation import recommendation_context
 from assessments.selectors import latest_recommendation
-from core.admin_tools import add_application_error, message_application_error, mine_filter
+from core.admin_tools import (
+    QuickCountPaginator,
+    add_application_error,
+    message_application_error,
+    mine_filter,
+)
 from core.errors import ApplicationError
 
 
@@ -275,6 +280,7 @@ class AssessmentAdmin(SimpleHistoryAdmin):
     inlines = [AnswerInline, ReportInline]
     actions = ["send", "recompute", "generate_report"]
     show_full_result_count = False
+    paginator = QuickCountPaginator
     readonly_fields = [
         "status",
         "sent_at",
@@ -435,6 +441,7 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ["assessment__sponsor__name", "assessment__title"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = QuickCountPaginator
     fields = [
         "assessment",
         "recommendation",
@@ -499,6 +506,7 @@ class RecommendationAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     show_full_result_count = False
+    paginator = QuickCountPaginator
 
     def has_add_permission(self, request):
         return False

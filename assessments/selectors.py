@@ -179,14 +179,23 @@ def catalog_fingerprint(profiles: list[ProviderProfile]) -> str:
     return digest.hexdigest()
 
 
-def sponsor_context(sponsor: Sponsor) -> SponsorContext:
+def catalog_names() -> dict[str, str]:
+    """Display names of every catalog code (for the reasons the engine writes)."""
     names = {}
     for model in (ClinicalFunction, TherapeuticArea, Region, AICapability):
         names.update(dict(model.objects.values_list("code", "name")))
+    return names
+
+
+def all_region_codes() -> list[str]:
+    return list(Region.objects.order_by("position", "name").values_list("code", flat=True))
+
+
+def sponsor_context(sponsor: Sponsor) -> SponsorContext:
     return SponsorContext(
-        regions=tuple(sponsor.regions.order_by("position").values_list("code", flat=True)),
-        all_regions=tuple(Region.objects.order_by("position").values_list("code", flat=True)),
-        names=names,
+        regions=tuple(sponsor.regions.order_by("position", "name").values_list("code", flat=True)),
+        all_regions=tuple(all_region_codes()),
+        names=catalog_names(),
     )
 
 

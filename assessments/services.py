@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assessments import selectors
-from assessments.engine import Outcome, compare, recommend
+from assessments.engine import Outcome, SponsorContext, compare, recommend
 from assessments.models import (
     Answer,
     Assessment,
@@ -452,3 +452,42 @@ def what_if(*, assessment: Assessment, changes: Mapping[str, Any]) -> dict[str, 
         "shortlist": latest.shortlist,
     }
     return {"changes": clean, "recommendation": after, "comparison": compare(before, after)}
+
+
+def rescore_assessments(*, assessment_ids, by=None) -> tuple[int, int]:
+    """Recompute the recommendations of many submitted assessments (after an engine or provider
+    catalog change), loading the catalog once. Returns (assessments scored, new snapshots)."""
+    profiles = selectors.provider_profiles()
+    fingerprint = selectors.catalog_fingerprint(profiles)
+    assessments = list(
+        Assessment.objects.filter(
+            pk__in=list(assessment_ids), status__in=[AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]
+        )
+        .select_related("sponsor", "questionnaire")
+        .prefetch_related("sponsor__regions")
+    )
+    latest = {}  # oldest first, so the newest snapshot of each assessment wins
+    for recommendation in Recommendation.objects.filter(assessment__in=assessments).order_by("created_at"):
+        latest[recommendation.assessment_id] = recommendation
+    all_regions = tuple(selectors.all_region_codes())
+    names = selectors.catalog_names()
+    created = 0
+    for assessment in assessments:
+        previous = latest.get(assessment.pk)
+        unchanged = previous and previous.engine_version == ENGINE_VERSION
+        if unchanged and previous.provider_catalog_fingerprint == fingerprint:
+            continue
+        answers = previous.inputs["answers"] if previous else selectors.answers_of(assessment)
+        context = SponsorContext(
+            regions=tuple(
+                r.code for r in sorted(assessment.sponsor.regions.all(), key=lambda r: (r.position, r.name))
+            ),
+            all_regions=all_regions,
+            names=names,
+        )
+        config = selectors.engine_config(assessment.questionnaire)
+        outcome = recommend(config, answers, context=context, providers=profiles)
+        with transaction.atomic():
+            _announce(_store(assessment, outcome, fingerprint, by))
+        created += 1
+    return len(assessments), created

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from assessments import automation, reports
+from assessments import automation, reports, services
 
 
 @shared_task(name="assessments.tasks.run_assessment_rules")
@@ -27,3 +27,9 @@ def generate_report(self, report_id: str) -> str:
 @shared_task(name="assessments.tasks.requeue_stale_reports")
 def requeue_stale_reports() -> int:
     return reports.requeue_stale()
+
+
+@shared_task(name="assessments.tasks.rescore_assessments", acks_late=True)
+def rescore_assessments(assessment_ids: list[str]) -> list[int]:
+    """Recompute a batch of recommendations (an engine upgrade is rolled out in batches)."""
+    return list(services.rescore_assessments(assessment_ids=assessment_ids))

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")  # bench/ serves extra raw views
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
