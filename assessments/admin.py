@@ -31,7 +31,9 @@ from core.admin_tools import (
     add_application_error,
     message_application_error,
     mine_filter,
+    with_reason,
 )
+from core.audit import because
 from core.errors import ApplicationError
 
 
@@ -132,7 +134,7 @@ class QuestionnaireAdmin(FrozenQuestionnaireMixin, SimpleHistoryAdmin):
     def create_new_version(self, request, queryset):
         self._run(request, queryset, services.new_questionnaire_version, "Created a new version of")
 
-    @admin.action(description="Retire (no new assessments)")
+    @with_reason("Retire (no new assessments)")
     def retire(self, request, queryset):
         self._run(request, queryset, services.retire_questionnaire, "Retired")
 
@@ -376,10 +378,13 @@ class AssessmentAdmin(SimpleHistoryAdmin):
             return redirect("admin:index")
         change_url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
         if request.method == "POST":
+            comment = request.POST.get("comment", "").strip()
+            if len(comment) < 5:
+                messages.error(request, "Write a review comment: it is the recorded reason for this change.")
+                return redirect(request.path)
             try:
-                services.review_assessment(
-                    assessment=assessment, by=request.user, comment=request.POST.get("comment", "")
-                )
+                with because(f"Reviewed: {comment}"):
+                    services.review_assessment(assessment=assessment, by=request.user, comment=comment)
             except ApplicationError as error:
                 message_application_error(request, error)
             else:
@@ -421,7 +426,7 @@ class AssessmentAdmin(SimpleHistoryAdmin):
             )
             self.message_user(request, f"{assessment}: the report {state}; see Reports.")
 
-    @admin.action(description="Recompute the recommendation (new engine or provider catalog)")
+    @with_reason("Recompute the recommendation (new engine or provider catalog)")
     def recompute(self, request, queryset):
         for assessment in queryset:
             try:

@@ -1,5 +1,6 @@
 import uuid
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -32,6 +33,7 @@ class ScoringTarget(models.TextChoices):
     BOUTIQUE = "boutique", "Boutique fit"
 
 
+@pghistory.track()
 class Questionnaire(models.Model):
     """A versioned questionnaire. Once published it is frozen: changes go into a new version."""
 
@@ -125,6 +127,7 @@ class FrozenWithQuestionnaire(models.Model):
             )
 
 
+@pghistory.track()
 class Section(FrozenWithQuestionnaire):
     questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="sections")
     title = models.CharField(max_length=120)
@@ -141,6 +144,7 @@ class Section(FrozenWithQuestionnaire):
         return self.questionnaire
 
 
+@pghistory.track()
 class Question(FrozenWithQuestionnaire):
     questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions")
@@ -189,6 +193,7 @@ class Question(FrozenWithQuestionnaire):
         return self.questionnaire
 
 
+@pghistory.track()
 class Choice(FrozenWithQuestionnaire):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
     value = models.CharField(max_length=60, validators=[CODE_VALIDATOR])
@@ -215,6 +220,7 @@ class Choice(FrozenWithQuestionnaire):
         return self.question.questionnaire
 
 
+@pghistory.track()
 class ScoringWeight(FrozenWithQuestionnaire):
     """How one answer (or derived feature of it) moves one target's score, and why."""
 
@@ -271,6 +277,7 @@ class Channel(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+@pghistory.track()
 class Assessment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sponsor = models.ForeignKey(Sponsor, on_delete=models.PROTECT, related_name="assessments")
@@ -338,6 +345,7 @@ class Assessment(models.Model):
         return self.status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
 
 
+@pghistory.track()
 class Answer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
@@ -365,6 +373,7 @@ class Answer(models.Model):
         return f"{self.question.code} = {self.value!r}"
 
 
+@pghistory.track()
 class Recommendation(models.Model):
     """An immutable snapshot of what the engine recommended, and from exactly which inputs."""
 
@@ -436,6 +445,7 @@ def report_path(report: "Report", filename: str) -> str:
     return f"reports/{report.created_at:%Y/%m}/{report.pk}.pdf"
 
 
+@pghistory.track()
 class Report(models.Model):
     """A PDF of an assessment's recommendation. Stored privately; downloads are permission-checked."""
 

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "pgtrigger",
+    "pghistory",
     "django_celery_beat",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -62,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "core.audit.AuditContextMiddleware",
     # Last, as django-axes asks: it turns a lock-out into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -306,17 +309,32 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.security_log.JSONLineFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "security": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "sourcewise.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
     },
 }
 
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+
+# --- Audit trail (django-pghistory: database triggers, PostgreSQL) ----------------------------
+import pghistory  # noqa: E402 - the settings below are pghistory objects
+
+PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+PGHISTORY_APPEND_ONLY = True  # a trigger refuses UPDATE and DELETE on every event table
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()  # who and why travel inside each event row
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
 
 # --- Product settings -------------------------------------------------------------------------
 SOURCEWISE_BRAND = env.str("SOURCEWISE_BRAND", default="Sourcewise")

@@ -11,6 +11,16 @@ class SourcewiseAdminSite(admin.AdminSite):
     index_title = "My work"
     index_template = "admin/sourcewise_index.html"
 
+    def get_urls(self):
+        from django.urls import path
+
+        from core.audit_views import audit_trail_view
+
+        return [
+            path("audit/", self.admin_view(audit_trail_view(self)), name="audit_trail"),
+            *super().get_urls(),
+        ]
+
     def index(self, request, extra_context=None):
         context = {
             "follow_up_buckets": follow_up_buckets(request.user),

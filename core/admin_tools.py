@@ -1,11 +1,15 @@
 """Shared admin pieces: the error-message helper and the "mine" filters."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 
+from core.audit import because
 from core.errors import ApplicationError
 
 
@@ -68,3 +72,41 @@ class QuickCountPaginator(Paginator):
             if estimate > self.COUNT_LIMIT:
                 return estimate
         return queryset.order_by()[: self.COUNT_LIMIT + 1].count()
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for this change",
+        min_length=5,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Recorded in the audit trail with your name and the time.",
+    )
+
+
+def with_reason(description: str):
+    """Turn an admin action into one that first asks for a reason and records it in the audit
+    trail (for changes to submitted assessments, published questionnaires and recommendations)."""
+
+    def decorator(handler):
+        def action(model_admin, request, queryset):
+            form = ReasonForm(request.POST if "reason" in request.POST else None)
+            if form.is_bound and form.is_valid():
+                with because(form.cleaned_data["reason"]):
+                    return handler(model_admin, request, queryset)
+            context = {
+                **model_admin.admin_site.each_context(request),
+                "title": description,
+                "form": form,
+                "queryset": queryset,
+                "opts": model_admin.model._meta,
+                "action": request.POST.get("action"),
+                "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/action_reason.html", context)
+
+        action.__name__ = handler.__name__
+        return admin.action(description=description)(action)
+
+    return decorator

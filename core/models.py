@@ -1,6 +1,7 @@
 import secrets
 import uuid
 
+import pghistory
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -67,6 +68,7 @@ class ApiKeyScope(models.TextChoices):
     SPONSOR = "sponsor", "One sponsor"
 
 
+@pghistory.track(exclude=["hashed_key"])
 class ApiKey(AbstractAPIKey):
     """A hashed API key for an external system; shown once, revocable, optionally expiring.
 

@@ -1,6 +1,7 @@
 import uuid
 from decimal import Decimal
 
+import pghistory
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -33,6 +34,7 @@ class CapabilityLevel(models.IntegerChoices):
     STRONG = 3, "Strong"
 
 
+@pghistory.track(exclude=["search_vector"])
 class Sponsor(models.Model):
     """A biotech, pharma, device or academic organisation whose programs we help outsource."""
 
@@ -82,6 +84,7 @@ class Sponsor(models.Model):
         return self.name
 
 
+@pghistory.track()
 class SponsorCapability(models.Model):
     """How well the sponsor covers one clinical function in-house (0 none … 3 strong)."""
 
@@ -114,6 +117,7 @@ class SponsorCapability(models.Model):
         return f"{self.function_id}: {self.get_level_display()}"
 
 
+@pghistory.track()
 class Contact(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     sponsor = models.ForeignKey(Sponsor, on_delete=models.CASCADE, related_name="contacts")
@@ -160,6 +164,7 @@ class MembershipRole(models.TextChoices):
     VIEWER = "viewer", "Viewer (read only)"
 
 
+@pghistory.track()
 class SponsorMembership(models.Model):
     """Gives a portal user access to one sponsor's data."""
 
@@ -218,6 +223,7 @@ class Phase(models.TextChoices):
     OBSERVATIONAL = "observational", "Observational / RWE"
 
 
+@pghistory.track(exclude=["search_vector"])
 class Engagement(models.Model):
     """A sponsor's program or study moving through our pipeline."""
 
@@ -413,6 +419,7 @@ class FollowUpStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+@pghistory.track()
 class FollowUp(models.Model):
     """A dated to-do for an account manager, optionally created by an automation rule."""
 

@@ -1,5 +1,6 @@
 import uuid
 
+import pghistory
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -81,6 +82,7 @@ def _level_field(help_text: str, *, default: int = 3) -> models.PositiveSmallInt
     )
 
 
+@pghistory.track()
 class Provider(models.Model):
     """A company that can deliver clinical functions: a full-service CRO, an FSP or a boutique."""
 
@@ -140,6 +142,7 @@ class Provider(models.Model):
             raise ValidationError({"certifications": "Certifications must be a list of names."})
 
 
+@pghistory.track()
 class Capability(models.Model):
     """What a provider can deliver for one clinical function: depth of expertise and capacity."""
 
@@ -172,6 +175,7 @@ class Capability(models.Model):
         return f"{self.function_id} (depth {self.depth})"
 
 
+@pghistory.track()
 class TherapeuticExpertise(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="expertise")

@@ -3,6 +3,7 @@
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from core import audit
 from core.api import idempotency
 from engagements.selectors import can_write_for, sponsors_writable_by
 
@@ -46,6 +47,7 @@ class SourcewiseAPIMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        audit.note_actor(request.user)  # DRF authenticates here, after the audit middleware ran
         self._idempotency_record = idempotency.begin(request)
 
     def handle_exception(self, exc):

@@ -99,21 +99,47 @@ def test_review_page_marks_reviewed_with_a_comment(am_client, account_manager):
 def test_reviewing_a_draft_is_refused_with_a_message(am_client):
     assessment = AssessmentFactory()
     response = am_client.post(
-        reverse("admin:assessments_assessment_review", args=[assessment.pk]), {"comment": "x"}, follow=True
+        reverse("admin:assessments_assessment_review", args=[assessment.pk]),
+        {"comment": "Looks fine to me"},
+        follow=True,
     )
     assert "Only a submitted assessment can be marked reviewed" in response.content.decode()
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.DRAFT
 
 
-def test_recompute_action_reports_when_nothing_changed(am_client):
+def test_recompute_asks_for_a_reason_first(am_client):
     assessment = submitted_assessment()
     response = am_client.post(
         reverse("admin:assessments_assessment_changelist"),
         {"action": "recompute", "_selected_action": [assessment.pk]},
+    )
+    assert "Reason for this change" in response.content.decode()
+    too_short = am_client.post(
+        reverse("admin:assessments_assessment_changelist"),
+        {"action": "recompute", "_selected_action": [assessment.pk], "reason": "x"},
+    )
+    assert "Please give a reason" in too_short.content.decode()
+
+
+def test_recompute_action_reports_when_nothing_changed(am_client):
+    assessment = submitted_assessment()
+    response = am_client.post(
+        reverse("admin:assessments_assessment_changelist"),
+        {"action": "recompute", "_selected_action": [assessment.pk], "reason": "Provider catalog refreshed"},
         follow=True,
     )
     assert "nothing changed" in response.content.decode()
+
+
+def test_a_review_needs_a_written_reason(am_client):
+    assessment = submitted_assessment()
+    response = am_client.post(
+        reverse("admin:assessments_assessment_review", args=[assessment.pk]), {"comment": ""}, follow=True
+    )
+    assert "Write a review comment" in response.content.decode()
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"
 
 
 def test_recommendations_cannot_be_changed_or_deleted_in_the_admin(am_client):

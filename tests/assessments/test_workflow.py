@@ -225,7 +225,9 @@ def test_rescoring_a_batch_makes_new_snapshots_only_where_something_changed():
     current = Recommendation.objects.get(assessment=stale)
     fields = {f.name: getattr(current, f.name) for f in Recommendation._meta.concrete_fields}
     Recommendation.objects.create(**{**fields, "id": None, "engine_version": "0.9.0"})
-    scored, created = services.rescore_assessments(assessment_ids=[unchanged.pk, stale.pk, AssessmentFactory().pk])
+    scored, created = services.rescore_assessments(
+        assessment_ids=[unchanged.pk, stale.pk, AssessmentFactory().pk]
+    )
     assert (scored, created) == (2, 1)
     assert Recommendation.objects.filter(assessment=unchanged).count() == 1
     assert selectors.latest_recommendation(stale).engine_version == ENGINE_VERSION

@@ -1,0 +1,53 @@
+"""Security events as JSON lines on the `sourcewise.security` logger.
+
+Failed logins, lock-outs, refused access to tenant objects, revoked or invalid API keys and admin
+exports. Fields are chosen, never dumped: no passwords, tokens, keys (only their public prefix)
+or answers ever reach the log.
+"""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+logger = logging.getLogger("sourcewise.security")
+
+ALLOWED_FIELDS = {
+    "actor",
+    "email",
+    "ip",
+    "path",
+    "method",
+    "status",
+    "key_prefix",
+    "reason",
+    "model",
+    "object",
+    "rows",
+    "since",
+    "until",
+    "surface",
+}
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def log_event(event: str, **fields) -> None:
+    """Record a security event; unknown field names are refused so secrets cannot slip in."""
+    unknown = set(fields) - ALLOWED_FIELDS
+    if unknown:
+        raise ValueError(f"Not a security-log field: {', '.join(sorted(unknown))}")
+    logger.warning(event, extra={"security": {k: v for k, v in fields.items() if v is not None}})
+
+
+class JSONLineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+            **getattr(record, "security", {}),
+        }
+        return json.dumps(payload, default=str)
