@@ -28,7 +28,9 @@ def world():
     provider.regions.set(Region.objects.all())
     provider.ai_capabilities.set(AICapability.objects.filter(code="risk_based_monitoring"))
     factories.CapabilityFactory(provider=provider)
-    factories.CapabilityFactory(provider=provider, function=ClinicalFunction.objects.get(code="medical_writing"))
+    factories.CapabilityFactory(
+        provider=provider, function=ClinicalFunction.objects.get(code="medical_writing")
+    )
     TherapeuticExpertise.objects.create(provider=provider, therapeutic_area_id="oncology", depth=5)
     for index in range(4):
         engagement = factories.EngagementFactory(
@@ -38,11 +40,15 @@ def world():
             expected_close_date=date(2026, 6, 30),
         )
         engagement.regions.set(Region.objects.filter(code__in=["europe", "north_america"]))
-        engagement.functions.set(ClinicalFunction.objects.filter(code__in=["biostatistics", "pharmacovigilance"]))
+        engagement.functions.set(
+            ClinicalFunction.objects.filter(code__in=["biostatistics", "pharmacovigilance"])
+        )
         link = EngagementProvider.objects.create(engagement=engagement, provider=provider, role="lead")
         link.functions.set(ClinicalFunction.objects.filter(code__in=["medical_writing", "biostatistics"]))
         factories.FollowUpFactory(engagement=engagement)
-        factories.FollowUpFactory(sponsor=sponsor, engagement=None, assignee=sponsor.owner, notes="No engagement")
+        factories.FollowUpFactory(
+            sponsor=sponsor, engagement=None, assignee=sponsor.owner, notes="No engagement"
+        )
     factories.ProviderFactory()  # a provider with no relations at all
     return sponsor
 

@@ -66,7 +66,7 @@ def test_create_save_queryset_update_and_delete_are_all_recorded(kind):
     with transaction.atomic():
         connection.cursor().execute(
             f"DELETE FROM {model._meta.db_table} WHERE {model._meta.pk.column} = %s", [obj.pk]
-        )  # noqa: S608
+        )
     assert _labels(obj) == ["insert", "update", "update", "delete"]
 
 
