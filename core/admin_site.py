@@ -1,25 +1,83 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 
 from engagements.selectors import follow_up_buckets, open_follow_ups_for, pipeline_summary
 
 
 class SourcewiseAdminSite(admin.AdminSite):
-    """The account managers' admin, opening on their own day: follow-ups and pipeline."""
+    """The account managers' admin, opening on their own day: follow-ups and pipeline.
+
+    Staff need a second factor: after the password, a code from an authenticator app (enrolled
+    on first sign-in). Until then the session reaches nothing in the admin.
+    """
 
     site_header = "Sourcewise"
     site_title = "Sourcewise admin"
     index_title = "My work"
     index_template = "admin/sourcewise_index.html"
 
-    def get_urls(self):
-        from django.urls import path
+    def has_permission(self, request) -> bool:
+        if not super().has_permission(request):
+            return False
+        return not settings.ADMIN_REQUIRE_2FA or request.user.is_verified()
 
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        user = request.user
+        if user.is_authenticated and user.is_active and user.is_staff and not self.has_permission(request):
+            # Password accepted earlier; the second factor is still missing.
+            target = reverse("admin:two_factor")
+            next_url = request.GET.get(REDIRECT_FIELD_NAME)
+            return redirect(f"{target}?{REDIRECT_FIELD_NAME}={next_url}" if next_url else target)
+        return super().login(request, extra_context)
+
+    def get_urls(self):
         from core.audit_views import audit_trail_view
 
         return [
             path("audit/", self.admin_view(audit_trail_view(self)), name="audit_trail"),
+            path("two-factor/", self.two_factor_view, name="two_factor"),
             *super().get_urls(),
         ]
+
+    @method_decorator(never_cache)
+    def two_factor_view(self, request):
+        """Enrol an authenticator (first time) or enter its current code."""
+        from django_otp import user_has_device
+
+        from core import two_factor
+        from engagements.forms import TokenForm
+
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return redirect("admin:login")
+        next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            next_url = reverse("admin:index")
+        enrolled = user_has_device(user)
+        device = None if enrolled else two_factor.pending_device(user)
+        form = TokenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            token = form.cleaned_data["token"]
+            if two_factor.verify(request, token) if enrolled else two_factor.confirm(request, device, token):
+                return redirect(next_url)
+            form.add_error("token", "That code is not valid. Use the code your app shows now.")
+        context = {
+            **self.each_context(request),
+            "title": "Two-factor authentication",
+            "form": form,
+            "enrolled": enrolled,
+            "qr_svg": None if enrolled else two_factor.qr_svg(device.config_url),
+            "secret": None if enrolled else two_factor.readable_secret(device),
+            "next": next_url,
+        }
+        return render(request, "admin/two_factor.html", context)
 
     def index(self, request, extra_context=None):
         context = {

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
 
-        from core import audit
+        from core import audit, signals  # noqa: F401 - connects the security-log receivers
 
         def enter(task_id=None, task=None, **kwargs):
             context = audit.task_context(task.name)

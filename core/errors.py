@@ -34,3 +34,6 @@ class NotFound(ApplicationError):
 
 class Conflict(ApplicationError):
     """The request is understood but the object's current state does not allow it."""
+
+
+NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."

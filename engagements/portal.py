@@ -10,8 +10,10 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
 from django.shortcuts import redirect, render
 
+from core.security_log import client_ip, log_event
 from engagements.models import MembershipRole, Sponsor, SponsorMembership
 
 SESSION_KEY = "portal_sponsor_id"
@@ -71,6 +73,18 @@ def portal_view(view):
         if membership is None:
             return redirect(f"{redirect('portal:switch_sponsor').url}?next={request.get_full_path()}")
         request.portal = PortalAccess(membership.sponsor, membership, len(memberships))
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            log_event(
+                "access_refused",
+                actor=f"user:{user.email}",
+                ip=client_ip(request),
+                path=request.path,
+                method=request.method,
+                status=404,
+                surface="portal",
+            )
+            raise
 
     return wrapper

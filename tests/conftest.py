@@ -78,6 +78,13 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _admin_second_factor_off(settings):
+    # Admin feature tests sign in with force_login; tests/security/test_sign_in_security.py turns
+    # the second factor back on and checks it.
+    settings.ADMIN_REQUIRE_2FA = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (see config/settings.py); tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

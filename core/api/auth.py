@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from core.models import ApiKey, ApiKeyScope
+from core.security_log import client_ip, log_event
 
 KEYWORD = "Api-Key"
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -39,6 +42,31 @@ class KeyActor:
         return f"API key {self.key.prefix} ({self.key.name})"
 
 
+def _failure_key(request) -> str:
+    return f"api-key-failures:{client_ip(request)}"
+
+
+def _failures(request) -> int:
+    try:
+        return cache.get(_failure_key(request), 0)
+    except Exception:  # the cache being down must not take authentication down with it
+        return 0
+
+
+def _record_failure(request, event: str, prefix: str | None, message: str):
+    """Count a bad key from this address and refuse; too many in a row lock the address out."""
+    try:
+        key = _failure_key(request)
+        cache.add(key, 0, timeout=int(settings.API_KEY_COOLOFF.total_seconds()))
+        count = cache.incr(key)
+    except Exception:
+        count = 0
+    log_event(event, ip=client_ip(request), path=request.path, key_prefix=prefix, surface="api")
+    if count >= settings.API_KEY_FAILURE_LIMIT:
+        log_event("api_key_lockout", ip=client_ip(request), path=request.path, surface="api")
+    return exceptions.AuthenticationFailed(message)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
@@ -47,17 +75,25 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _, raw = header.partition(" ")
         if keyword != KEYWORD:
             return None
+        if _failures(request) >= settings.API_KEY_FAILURE_LIMIT:
+            minutes = int(settings.API_KEY_COOLOFF.total_seconds() // 60)
+            raise exceptions.Throttled(
+                wait=settings.API_KEY_COOLOFF.total_seconds(),
+                detail=f"Too many invalid API keys from this address; try again in {minutes} minutes.",
+            )
         raw = raw.strip()
         if not raw or " " in raw:
-            raise exceptions.AuthenticationFailed("Malformed API key header: use 'Api-Key <key>'.")
-        prefix = raw.partition(".")[0]
+            raise _record_failure(
+                request, "api_key_invalid", None, "Malformed API key header: use 'Api-Key <key>'."
+            )
+        prefix = raw.partition(".")[0][:8]
         key = ApiKey.objects.filter(prefix=prefix).select_related("sponsor").first()
         if key is None or not key.is_valid(raw):
-            raise exceptions.AuthenticationFailed("Invalid API key.")
+            raise _record_failure(request, "api_key_invalid", prefix, "Invalid API key.")
         if key.revoked:
-            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+            raise _record_failure(request, "api_key_revoked_used", prefix, "This API key has been revoked.")
         if key.has_expired:
-            raise exceptions.AuthenticationFailed("This API key has expired.")
+            raise _record_failure(request, "api_key_expired_used", prefix, "This API key has expired.")
         now = timezone.now()
         if (
             key.last_used_at is None

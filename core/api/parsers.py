@@ -1,8 +1,11 @@
+import io
+
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from core.api.errors import PayloadTooLarge
+from core.errors import NUL_MESSAGE
 
 
 class LimitedJSONParser(JSONParser):
@@ -23,9 +26,25 @@ class LimitedJSONParser(JSONParser):
         body = stream.read(limit + 1)
         if len(body) > limit:
             raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
-        import io
-
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
         except ParseError as error:
             raise ParseError(f"Malformed JSON: {error.detail}") from None
+        if contains_nul(data):
+            raise ParseError(NUL_MESSAGE)
+        return data
+
+
+def contains_nul(value) -> bool:
+    """True when any string (key or value) in parsed JSON holds a NUL character.
+
+    PostgreSQL cannot store NUL in text, and no field of ours has a use for it, so it is refused
+    up front with a clear 400 rather than surfacing later as a database error.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False

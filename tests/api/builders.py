@@ -93,3 +93,13 @@ def catalog_entry(model):
         return model.objects.order_by("position", "code").first()
 
     return make
+
+
+def ready_report(sponsor):
+    """A generated PDF report of a submitted assessment of this sponsor."""
+    from assessments import reports
+
+    report = reports.request_report(assessment=factories.submitted_assessment(sponsor=sponsor))
+    reports.generate(report.pk, worker_token="builder")
+    report.refresh_from_db()
+    return report

@@ -176,6 +176,17 @@ SCOPED_DETAIL = [
         sponsor=OWN,
     ),
     Op("recommendations-retrieve", "get", "/recommendations/{pk}/", builders.recommendation, sponsor=OWN),
+    Op(
+        "assessments-report",
+        "post",
+        "/assessments/{pk}/report/",
+        builders.submitted_assessment,
+        const({}),
+        staff=202,
+        sponsor=OWN,
+    ),
+    Op("reports-retrieve", "get", "/reports/{pk}/", builders.ready_report, sponsor=OWN),
+    Op("reports-download", "get", "/reports/{pk}/download/", builders.ready_report, sponsor=OWN),
 ]
 
 SCOPED_COLLECTION = [
@@ -228,6 +239,7 @@ SCOPED_COLLECTION = [
     Op("assessments-list", "get", "/assessments/", sponsor=OWN),
     Op("assessments-create", "post", "/assessments/", body=lambda s, t: {"sponsor": str(s.pk)}, staff=201),
     Op("recommendations-list", "get", "/recommendations/", sponsor=OWN),
+    Op("reports-list", "get", "/reports/", sponsor=OWN),
 ]
 
 # --- Shared reference data: every sponsor may read it, only staff may change it ----------------
@@ -475,6 +487,7 @@ LISTED = [
     ("/follow-ups/", builders.follow_up),
     ("/assessments/", builders.sent_assessment),
     ("/recommendations/", builders.recommendation),
+    ("/reports/", builders.ready_report),
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from engagements.models import Stage
+from engagements.models import Sponsor, Stage
 from tests import factories
 from tests.api import builders
 from tests.api.conftest import API, assert_error, db_state
@@ -507,6 +507,9 @@ def test_any_odd_answer_value_is_refused_by_question_code(value, staff_key, worl
             continue
         if response.status_code == 200:  # a value that happens to be valid for this question
             continue
+        if isinstance(value, str) and "\x00" in value:  # refused for the whole body, before any field
+            assert "NUL" in assert_error(response, 400)["message"]
+            continue
         assert set(assert_error(response, 400)["fields"]) == {code}
 
 
@@ -548,3 +551,25 @@ def test_any_odd_value_in_a_patch_is_answered_without_a_server_error(endpoint, v
         assert response.status_code < 500, (field, response.content[:300])
         if response.status_code >= 400:
             assert_error(response, response.status_code)
+
+
+# --- NUL characters: PostgreSQL cannot hold them, so every surface refuses them up front ---------
+
+
+def test_a_nul_character_anywhere_in_a_json_body_is_refused_and_nothing_is_created(staff_key, world):
+    before = Sponsor.objects.count()
+    response = staff_key.post(f"{API}/sponsors/", {"name": "Acme", "notes": {"k\x00": "v"}}, format="json")
+    assert "NUL" in assert_error(response, 400)["message"]
+    assert Sponsor.objects.count() == before
+
+
+@pytest.mark.parametrize("query", ["?search=a%00b", "?name=%00", "?ordering=%00", "?%00=1"])
+def test_a_nul_character_in_the_query_string_is_a_clear_400(query, staff_key, world):
+    response = staff_key.get(f"{API}/sponsors/{query}")
+    assert "NUL" in assert_error(response, 400)["message"]
+
+
+def test_a_nul_character_in_a_form_post_is_refused_outside_the_api(client):
+    response = client.post("/portal/login/", {"username": "a\x00@example.com", "password": "x"})
+    assert response.status_code == 400
+    assert b"NUL" in response.content

@@ -6,6 +6,8 @@ import re
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
@@ -44,7 +46,19 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 
 @pytest.fixture
-def staff_credentials(db):
+def keep_the_test_connection():
+    """Calls go straight to the WSGI app, so `request_started`/`request_finished` would close the
+    test's database connection (with the psycopg pool: hand it back mid-transaction). Django's
+    own test client detaches this handler for the same reason."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def staff_credentials(db, keep_the_test_connection):
     EngagementFactory.create_batch(2)
     ContactFactory()
     FollowUpFactory()
