@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev lint checks pytest lock clean
+.PHONY: run test install install-dev lint checks pytest audit lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ pytest: install-dev
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test: lint checks pytest
+
+# Known vulnerabilities in the pinned runtime dependencies (asks the package index's advisory
+# service, so it needs that network access; not part of `make test` for that reason).
+audit: install-dev
+	$(BIN)/pip-audit --require-hashes --disable-pip -r requirements.lock
 
 # Re-pin the dependencies (needs uv: pip install uv). Lock files carry versions and hashes only.
 lock:

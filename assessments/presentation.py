@@ -69,6 +69,19 @@ def recommendation_context(source: Any, *, drivers_limit: int | None = 12) -> di
     }
 
 
+def plan_change_rows(plan_changes, config) -> list[dict[str, str]]:
+    """A what-if's delivery-plan changes in words: function names and delivery labels, not codes."""
+    names = {function.code: function.name for function in config.functions}
+    return [
+        {
+            "function": names.get(change["function"], change["function"]),
+            "before": DELIVERY_LABELS.get(change["before"], change["before"]) or "not in scope",
+            "after": DELIVERY_LABELS.get(change["after"], change["after"]) or "not in scope",
+        }
+        for change in plan_changes
+    ]
+
+
 def answer_rows(config, answers: Mapping[str, Any]) -> list[dict[str, str]]:
     """Each question in order with the answer in words (the report's record of the inputs)."""
     from assessments.scoring import MATRIX_LEVELS, visible_questions

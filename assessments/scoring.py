@@ -123,6 +123,7 @@ class QuestionSpec:
     show_if: ShowIf | None = None
     weights: tuple[Weight, ...] = ()
     text: str = ""
+    help_text: str = ""  # what the sponsor reads under the question (e.g. what 1 and 5 mean)
     section: int = 0  # the section's place in the questionnaire (0 = first)
 
 

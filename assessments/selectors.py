@@ -81,6 +81,7 @@ def _build_config(questionnaire: Questionnaire) -> EngineConfig:
                 kind=question.kind,
                 label=question.label,
                 text=question.text,
+                help_text=question.help_text,
                 section=section_index[question.section_id],
                 choices=tuple(c.value for c in choices),
                 choice_labels={c.value: c.label for c in choices},

@@ -11,7 +11,7 @@ from assessments import reports, selectors, services
 from assessments.downloads import report_file_response
 from assessments.forms import SectionForm
 from assessments.models import Assessment, AssessmentStatus, Channel, Report, Section
-from assessments.presentation import answer_rows, recommendation_context
+from assessments.presentation import answer_rows, plan_change_rows, recommendation_context
 from assessments.scoring import visible_questions
 from assessments.validation import missing_answers
 from core.errors import ApplicationError
@@ -163,9 +163,9 @@ def _render_review(request, assessment, *, status=200, error=None):
     missing = missing_answers(config, answers)
     sections = []
     rows = {row["code"]: row for row in answer_rows(config, answers)}
+    visible = {q.code for q in visible_questions(config, answers)}
     for number, section in enumerate(_sections(assessment), start=1):
         codes = [q.code for q in _section_questions(config, number)]
-        visible = {q.code for q in visible_questions(config, answers)}
         sections.append(
             {
                 "number": number,
@@ -240,6 +240,9 @@ def _recommendation_page(request, assessment, *, what_if=None, what_if_errors=No
             "what_if_fields": fields,
             "what_if": what_if,
             "what_if_rec": recommendation_context(what_if["recommendation"]) if what_if else None,
+            "what_if_plan_changes": (
+                plan_change_rows(what_if["comparison"]["plan_changes"], config) if what_if else []
+            ),
             "what_if_errors": what_if_errors,
             "reports": Report.objects.filter(assessment=assessment).order_by("-created_at")[:5],
         },

@@ -10,9 +10,12 @@
       if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return;
       if (input.value !== "") values.push(input.value);
     });
+    // Not on this page: undefined (the server decides). On this page but unanswered: null, which
+    // hides the dependent question, as the server does for an unanswered controlling question.
     if (!inputs.length) return undefined;
-    var multi = inputs.length && inputs[0].type === "checkbox";
-    return multi ? values : values[0];
+    var multi = inputs[0].type === "checkbox";
+    if (multi) return values;
+    return values.length ? values[0] : null;
   }
 
   function holds(operator, expected, actual) {

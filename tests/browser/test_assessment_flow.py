@@ -348,15 +348,9 @@ def test_a_section_can_be_answered_and_saved_without_javascript(new_page, shot, 
     }
 
 
-# --- Application bugs found by these tests (expected to fail until fixed) -----------------------
+# --- Regressions: application bugs these tests found (now fixed) ---------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: static/sourcewise/portal.js currentValue() returns undefined both for a controlling "
-    "question on another page and for one on this page that is not answered yet, so refresh() leaves "
-    "the conditional question visible before any scope / AI maturity is chosen",
-)
 def test_a_conditional_question_is_hidden_until_its_controlling_answer_makes_it_relevant(page, assessment):
     sign_in(page, "ada@helix.example")
     page.goto(section_path(assessment, 2))
@@ -366,12 +360,6 @@ def test_a_conditional_question_is_hidden_until_its_controlling_answer_makes_it_
     expect(question(page, "ai_capabilities_needed")).to_be_hidden(timeout=1_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the review page passes its own `sections` (dicts of number/section/rows, "
-    "assessments/views.py _render_review) to templates/portal/includes/progress_steps.html, which "
-    "prints `s.title`: the step links read '1.', '2.' … without the section titles",
-)
 def test_the_review_pages_step_links_name_their_sections(page, assessment):
     sign_in(page, "ada@helix.example")
     page.goto(f"/portal/assessments/{assessment.pk}/review/")
@@ -389,12 +377,6 @@ def test_the_review_pages_step_links_name_their_sections(page, assessment):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: templates/portal/recommendation.html lists the what-if 'Delivery plan changes' with "
-    "the raw codes of assessments.engine.compare() (e.g. 'biostatistics: in_house → boutique') "
-    "instead of function names and delivery labels",
-)
 def test_what_if_plan_changes_are_in_words(page, member):
     assessment = submitted_assessment(sponsor=member.sponsor, title="Submitted plan")
     sign_in(page, "ada@helix.example")
@@ -415,12 +397,6 @@ def test_what_if_plan_changes_are_in_words(page, member):
         assert function in names and before in deliveries and after in deliveries, change
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a question's help text (assessments.models.Question.help_text, written for sponsors "
-    "in migration 0002, e.g. what 1 and 5 mean on each scale) is never shown in the portal: "
-    "QuestionSpec carries no help and templates/portal/assessment_section.html renders none",
-)
 def test_a_scale_question_explains_what_its_ends_mean(page, assessment):
     sign_in(page, "ada@helix.example")
     page.goto(section_path(assessment, 1))

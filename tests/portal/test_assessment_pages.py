@@ -6,6 +6,7 @@ from django.urls import reverse
 from assessments import selectors, services
 from assessments.models import AssessmentStatus, Recommendation, Report
 from engagements.models import MembershipRole
+from providers.models import ClinicalFunction
 from tests.assessments.reference import FUNCTIONS, neutral_answers
 from tests.factories import AssessmentFactory, EngagementFactory, FollowUpFactory, submitted_assessment
 
@@ -153,6 +154,34 @@ def test_what_if_shows_the_effect_and_stores_nothing(member_client, member):
     assert response.status_code == 200
     assert "With those changes" in page and "Full-service CRO" in page
     assert Recommendation.objects.filter(assessment=assessment).get() == before
+
+
+def test_what_if_plan_changes_name_functions_and_deliveries_in_words(member_client, member):
+    assessment = submitted_assessment(sponsor=member.sponsor)
+    response = member_client.post(
+        reverse("portal:what_if", args=[assessment.pk]),
+        {"outsourcing_scope": "entire_program", "end_to_end_accountability": "5", "timeline_pressure": "5"},
+    )
+    changes = response.context["what_if_plan_changes"]
+    assert changes, "the test needs a what-if that moves the plan"
+    labels = {"In-house", "FSP team", "Full-service CRO", "Boutique specialist", "not in scope"}
+    for change in changes:
+        assert change["function"] in set(ClinicalFunction.objects.values_list("name", flat=True))
+        assert {change["before"], change["after"]} <= labels
+    page = response.content.decode()
+    assert f"<li>{changes[0]['function']}: {changes[0]['before']} → {changes[0]['after']}</li>" in page
+
+
+def test_questions_show_their_help_text(member_client, sent):
+    page = member_client.get(_section_url(sent, 1)).content.decode()
+    assert "1 = little or none, 5 = experienced leaders across development." in page
+    assert 'aria-describedby="help-clinical_leadership"' in page
+
+
+def test_the_review_pages_steps_name_their_sections(member_client, sent):
+    page = member_client.get(reverse("portal:assessment_review", args=[sent.pk])).content.decode()
+    for step in ["1. Your organisation", "2. Scope and scale", "5. Technology and data", "Review and submit"]:
+        assert f"{step}</a>" in page
 
 
 def test_what_if_with_no_change_says_so(member_client, member):

@@ -21,7 +21,14 @@ import json, django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-call_command("collectstatic", interactive=False, verbosity=0)  # production serves hashed files
+from django.conf import settings
+from django.test.utils import override_settings
+# The pages need static URLs; collecting (and compressing) every file for that would take a minute.
+# The storage is not what is under test here: serve unhashed names.
+override_settings(
+    STORAGES={**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+).enable()
 from django.test import Client
 from tests.factories import MembershipFactory, PASSWORD
 member = MembershipFactory()
@@ -44,7 +51,7 @@ def production(tmp_path_factory):
     var = tmp_path_factory.mktemp("production")  # one per xdist worker: no shared static files
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
     env.update(PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings", DATABASE_URL="sqlite:///:memory:")
-    env.update(SOURCEWISE_VAR_DIR=str(var), STATIC_ROOT=str(var / "static"))
+    env.update(SOURCEWISE_VAR_DIR=str(var))
     result = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
