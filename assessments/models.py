@@ -334,6 +334,7 @@ class Assessment(models.Model):
         indexes = [
             models.Index(fields=["sponsor", "-created_at"]),
             models.Index(fields=["status", "sent_at"]),
+            models.Index(fields=["-created_at", "-id"], name="assessment_created_id"),
             models.Index(fields=["status", "submitted_at"]),
         ]
 

@@ -407,7 +407,11 @@ class Activity(models.Model):
                 violation_error_message="Unknown activity kind.",
             )
         ]
-        indexes = [models.Index(fields=["engagement", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["engagement", "-occurred_at"]),
+            # the API's cursor order: without it a page of 3 million activities sorts them all
+            models.Index(fields=["-created_at", "-id"], name="activity_created_id"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
@@ -477,6 +481,9 @@ class FollowUp(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["assignee", "status", "due_at"]),
+            # the API's cursor order, alone and under the usual status filter
+            models.Index(fields=["-created_at", "-id"], name="followup_created_id"),
+            models.Index(fields=["status", "-created_at", "-id"], name="followup_status_created_id"),
         ]
 
     def __str__(self) -> str:
