@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessments', '0007_audit_trail'),
-        ('engagements', '0009_cursor_order_indexes'),
+        ("assessments", "0007_audit_trail"),
+        ("engagements", "0009_cursor_order_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['-created_at', '-id'], name='assessment_created_id'),
+            model_name="assessment",
+            index=models.Index(fields=["-created_at", "-id"], name="assessment_created_id"),
         ),
     ]

@@ -5,23 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagements', '0008_audit_trail'),
+        ("engagements", "0008_audit_trail"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['-created_at', '-id'], name='activity_created_id'),
+            model_name="activity",
+            index=models.Index(fields=["-created_at", "-id"], name="activity_created_id"),
         ),
         migrations.AddIndex(
-            model_name='followup',
-            index=models.Index(fields=['-created_at', '-id'], name='followup_created_id'),
+            model_name="followup",
+            index=models.Index(fields=["-created_at", "-id"], name="followup_created_id"),
         ),
         migrations.AddIndex(
-            model_name='followup',
-            index=models.Index(fields=['status', '-created_at', '-id'], name='followup_status_created_id'),
+            model_name="followup",
+            index=models.Index(fields=["status", "-created_at", "-id"], name="followup_status_created_id"),
         ),
     ]
