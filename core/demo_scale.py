@@ -6,6 +6,7 @@ recommendations. Rows are streamed with COPY on PostgreSQL (executemany
 elsewhere) and skip per-object history on purpose: this is load-test data, not business records.
 """
 
+import contextlib
 import json
 import random
 import time
@@ -137,6 +138,23 @@ def _through(model, field: str):
     return model._meta.get_field(field).remote_field.through._meta.db_table
 
 
+# django-pghistory's event triggers: their functions write the pghistory context into event rows.
+AUDIT_TRIGGERS_SQL = """
+    SELECT quote_ident(c.relname), quote_ident(t.tgname)
+    FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_proc p ON p.oid = t.tgfoid
+    WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace
+      AND p.prosrc LIKE '%pghistory.context_id%'
+"""
+
+
+def _check_deferred_constraints(cursor) -> None:
+    """ALTER TABLE refuses while deferred foreign-key checks are pending: run them now."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class ScaleBuilder:
     def __init__(self, *, scale: float, seed: int = 11, progress: Callable[[str], None] = print):
         self.plan = ScalePlan.at(scale)
@@ -167,6 +185,32 @@ class ScaleBuilder:
 
     @transaction.atomic
     def build(self) -> dict[str, int]:
+        with self._audit_triggers_off():
+            return self._build()
+
+    @contextlib.contextmanager
+    def _audit_triggers_off(self):
+        """Synthetic rows are not anyone's changes: the audit triggers (django-pghistory) are switched
+        off for the load and on again before it commits. Inside the one transaction of `build`, so
+        no other session ever sees them off (ALTER TABLE holds its lock until the commit), and a
+        failed load rolls the switch back with the rows. Without this, writing an audit event (and
+        checking its foreign keys) for each of millions of rows would make the load take hours."""
+        if connection.vendor != "postgresql":
+            yield
+            return
+        with connection.cursor() as cursor:
+            _check_deferred_constraints(cursor)
+            cursor.execute(AUDIT_TRIGGERS_SQL)
+            triggers = cursor.fetchall()
+            for table, trigger in triggers:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        yield
+        with connection.cursor() as cursor:
+            _check_deferred_constraints(cursor)
+            for table, trigger in triggers:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+
+    def _build(self) -> dict[str, int]:
         plan = self.plan
         self.managers = self._managers(plan.account_managers)
         self.sponsor_ids = self._uuids(plan.sponsors)

@@ -75,3 +75,26 @@ def test_scale_must_be_positive():
 
     with pytest.raises(CommandError):
         call_command("load_demo_data", scale=0)
+
+
+@pytest.mark.postgres
+def test_the_scale_load_writes_no_audit_events_and_leaves_the_audit_triggers_on():
+    from django.db import connection
+
+    from core.demo_scale import AUDIT_TRIGGERS_SQL
+    from engagements.models import EngagementEvent
+
+    call_command("load_demo_data", scale=0.0005)
+    generated = Engagement.objects.filter(name__regex=r" study \d+$")
+    assert generated.exists()
+    assert not EngagementEvent.objects.filter(pgh_obj_id__in=generated.values("pk")).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(AUDIT_TRIGGERS_SQL)
+        triggers = cursor.fetchall()
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pgtrigger%' AND tgenabled = 'D'")
+        assert cursor.fetchone()[0] == 0
+    assert len(triggers) >= 40  # insert/update/delete on every tracked table
+    engagement = generated.first()
+    engagement.name = "Renamed after the load"
+    engagement.save()
+    assert EngagementEvent.objects.filter(pgh_obj_id=engagement.pk, pgh_label="update").exists()
