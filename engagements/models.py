@@ -411,6 +411,8 @@ class Activity(models.Model):
             models.Index(fields=["engagement", "-occurred_at"]),
             # the API's cursor order: without it a page of 3 million activities sorts them all
             models.Index(fields=["-created_at", "-id"], name="activity_created_id"),
+            # the admin changelist's order (Meta.ordering plus the primary key Django adds)
+            models.Index(fields=["-occurred_at", "-id"], name="activity_occurred_id"),
         ]
 
     def __str__(self) -> str:
