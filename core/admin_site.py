@@ -4,9 +4,10 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
+from core.links import safe_next
 from engagements.selectors import follow_up_buckets, open_follow_ups_for, pipeline_summary
 
 
@@ -34,7 +35,7 @@ class SourcewiseAdminSite(admin.AdminSite):
             # Password accepted earlier; the second factor is still missing.
             target = reverse("admin:two_factor")
             next_url = request.GET.get(REDIRECT_FIELD_NAME)
-            return redirect(f"{target}?{REDIRECT_FIELD_NAME}={next_url}" if next_url else target)
+            return redirect(f"{target}?{urlencode({REDIRECT_FIELD_NAME: next_url})}" if next_url else target)
         return super().login(request, extra_context)
 
     def get_urls(self):
@@ -57,9 +58,7 @@ class SourcewiseAdminSite(admin.AdminSite):
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
             return redirect("admin:login")
-        next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-            next_url = reverse("admin:index")
+        next_url = safe_next(request, reverse("admin:index"))
         enrolled = user_has_device(user)
         device = None if enrolled else two_factor.pending_device(user)
         form = TokenForm(request.POST or None)

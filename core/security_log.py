@@ -41,6 +41,21 @@ def log_event(event: str, **fields) -> None:
     logger.warning(event, extra={"security": {k: v for k, v in fields.items() if v is not None}})
 
 
+def log_access_refused(request, *, status: int, surface: str) -> None:
+    """A signed-in caller was refused a tenant object (403/404): who, from where, what."""
+    from core.audit import actor_label
+
+    log_event(
+        "access_refused",
+        actor=actor_label(getattr(request, "user", None)),
+        ip=client_ip(request),
+        path=request.path,
+        method=request.method,
+        status=status,
+        surface=surface,
+    )
+
+
 class JSONLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {

@@ -13,7 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from core.security_log import client_ip, log_event
+from core.security_log import log_access_refused
 from engagements.models import MembershipRole, Sponsor, SponsorMembership
 
 SESSION_KEY = "portal_sponsor_id"
@@ -76,15 +76,7 @@ def portal_view(view):
         try:
             return view(request, *args, **kwargs)
         except Http404:
-            log_event(
-                "access_refused",
-                actor=f"user:{user.email}",
-                ip=client_ip(request),
-                path=request.path,
-                method=request.method,
-                status=404,
-                surface="portal",
-            )
+            log_access_refused(request, status=404, surface="portal")
             raise
 
     return wrapper

@@ -4,22 +4,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from core import two_factor
+from core.links import safe_next
 from engagements import selectors
 from engagements.forms import PortalAuthenticationForm, PortalPasswordResetForm, TokenForm
 from engagements.portal import SESSION_KEY, memberships_of, portal_view
-
-
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -67,7 +58,7 @@ def two_factor_setup(request):
     if request.method == "POST" and form.is_valid():
         if two_factor.confirm(request, device, form.cleaned_data["token"]):
             messages.success(request, "Two-factor authentication is on for your account.")
-            return redirect(_safe_next(request, reverse("portal:dashboard")))
+            return redirect(safe_next(request, reverse("portal:dashboard")))
         form.add_error(
             "token", "That code is not valid. Check the time on your phone and try the current code."
         )
@@ -89,7 +80,7 @@ def two_factor_verify(request):
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.verify(request, form.cleaned_data["token"]):
-            return redirect(_safe_next(request, reverse("portal:dashboard")))
+            return redirect(safe_next(request, reverse("portal:dashboard")))
         form.add_error("token", "That code is not valid. Try the code your app shows now.")
     return render(request, "portal/two_factor_verify.html", {"form": form})
 
@@ -104,7 +95,7 @@ def switch_sponsor(request):
         chosen = request.POST.get("sponsor", "")
         if any(str(m.sponsor_id) == chosen for m in memberships):
             request.session[SESSION_KEY] = chosen
-            return redirect(_safe_next(request, reverse("portal:dashboard")))
+            return redirect(safe_next(request, reverse("portal:dashboard")))
         messages.error(request, "Choose one of the organisations listed.")
     return render(
         request,
@@ -112,7 +103,7 @@ def switch_sponsor(request):
         {
             "memberships": memberships,
             "current": request.session.get(SESSION_KEY),
-            "next": _safe_next(request, ""),
+            "next": safe_next(request, ""),
         },
     )
 

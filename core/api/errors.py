@@ -47,27 +47,18 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"error": body}
 
 
-def _log_refusal(exc, context, status_code: int) -> None:
-    from core.audit import actor_label
-    from core.security_log import client_ip, log_event
+def _log_refusal(context, status_code: int) -> None:
+    from core.security_log import log_access_refused
 
     request = context.get("request")
     if request is None or not getattr(request, "user", None) or not request.user.is_authenticated:
         return
-    log_event(
-        "access_refused",
-        actor=actor_label(request.user),
-        ip=client_ip(request),
-        path=request.path,
-        method=request.method,
-        status=status_code,
-        surface="api",
-    )
+    log_access_refused(request, status=status_code, surface="api")
 
 
 def exception_handler(exc, context):
     if isinstance(exc, NotFound):
-        _log_refusal(exc, context, 404)
+        _log_refusal(context, 404)
         return Response(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, ApplicationError):
         code, http = ("conflict", status.HTTP_409_CONFLICT) if isinstance(exc, Conflict) else ("invalid", 400)
@@ -84,7 +75,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.NotFound | exceptions.PermissionDenied):
-        _log_refusal(exc, context, exc.status_code)
+        _log_refusal(context, exc.status_code)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
