@@ -1,12 +1,16 @@
 """Shared admin pieces: the error-message helper and the "mine" filters."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Max, Min
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.functional import cached_property
 
 from core.audit import because
@@ -110,3 +114,53 @@ def with_reason(description: str):
         return admin.action(description=description)(action)
 
     return decorator
+
+
+class _PeriodProbes:
+    """QuerySet mixin: `datetimes(field, "year" | "month")` without a DISTINCT over every row.
+
+    The admin's date hierarchy lists the years (then the months) that hold rows with
+    `SELECT DISTINCT DATE_TRUNC(...)`, which reads the whole table: over a million rows, most of
+    a page's time. With an index on the field, the first and last value and one `EXISTS` per
+    period between them are each an index probe, and give the same list.
+    """
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month"):
+            return super().datetimes(field_name, kind, order, tzinfo)
+        tz = tzinfo or timezone.get_current_timezone()
+        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
+        if bounds["first"] is None:
+            return []
+        first, last = bounds["first"].astimezone(tz), bounds["last"].astimezone(tz)
+        found = []
+        for start, end in _periods(first, last, kind, tz):
+            if self.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).exists():
+                found.append(start)
+        return found if order == "ASC" else found[::-1]
+
+
+def _periods(first: datetime, last: datetime, kind: str, tz):
+    year, month = first.year, first.month if kind == "month" else 1
+    while (year, month) <= (last.year, last.month if kind == "month" else 1):
+        start = datetime(year, month, 1, tzinfo=tz)
+        if kind == "year":
+            year += 1
+        else:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        yield start, datetime(year, month, 1, tzinfo=tz)
+
+
+_PROBE_CLASSES: dict[type, type] = {}
+
+
+class IndexedDateHierarchyMixin:
+    """For a changelist whose `date_hierarchy` field is indexed and whose table is large."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).all()
+        cls = type(queryset)
+        if cls not in _PROBE_CLASSES:
+            _PROBE_CLASSES[cls] = type(f"PeriodProbe{cls.__name__}", (_PeriodProbes, cls), {})
+        queryset.__class__ = _PROBE_CLASSES[cls]
+        return queryset

@@ -5,7 +5,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_tools import QuickCountPaginator, message_application_error, mine_filter
+from core.admin_tools import (
+    IndexedDateHierarchyMixin,
+    QuickCountPaginator,
+    message_application_error,
+    mine_filter,
+)
 from core.errors import ApplicationError
 from engagements import services
 from engagements.models import (
@@ -186,7 +191,7 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(SimpleHistoryAdmin):
+class EngagementAdmin(IndexedDateHierarchyMixin, SimpleHistoryAdmin):
     form = EngagementForm
     list_display = [
         "name",
@@ -321,7 +326,7 @@ class EngagementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(IndexedDateHierarchyMixin, admin.ModelAdmin):
     list_display = ["subject", "kind", "engagement", "sponsor_name", "occurred_at", "by"]
     list_filter = [mine_filter("by", "logged by me"), "kind"]
     list_select_related = ["engagement__sponsor", "by"]
@@ -380,7 +385,7 @@ class FollowUpForm(forms.ModelForm):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(SimpleHistoryAdmin):
+class FollowUpAdmin(IndexedDateHierarchyMixin, SimpleHistoryAdmin):
     form = FollowUpForm
     list_display = [
         "title",

@@ -486,6 +486,8 @@ class FollowUp(models.Model):
             # the API's cursor order, alone and under the usual status filter
             models.Index(fields=["-created_at", "-id"], name="followup_created_id"),
             models.Index(fields=["status", "-created_at", "-id"], name="followup_status_created_id"),
+            # the admin changelist's order (Meta.ordering plus the primary key Django adds)
+            models.Index(fields=["due_at", "-id"], name="followup_due_id"),
         ]
 
     def __str__(self) -> str:
