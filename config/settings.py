@@ -282,7 +282,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["core.api.lean.ORJSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api.filters.FilterBackend",
         "core.api.search.FullTextSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
