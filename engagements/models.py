@@ -317,6 +317,8 @@ class Engagement(models.Model):
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["sponsor", "-created_at"]),
             models.Index(fields=["-created_at", "id"], name="engagement_created_id"),
+            # the pipeline filter (?stage=) in the API's cursor order
+            models.Index(fields=["stage", "-created_at", "-id"], name="engagement_stage_created_id"),
         ]
 
     def __str__(self) -> str:

@@ -40,3 +40,17 @@ def test_a_filter_parameter_still_filters(staff_key, built):
 def test_a_bad_filter_value_is_still_a_clear_400(staff_key):
     response = staff_key.get(f"{API}/engagements/?stage=nonsense")
     assert response.status_code == 400
+
+
+def test_the_stage_filter_takes_several_stages_and_needs_no_distinct(staff_key):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lead = factories.EngagementFactory(stage=Stage.LEAD)
+    proposal = factories.EngagementFactory(stage=Stage.PROPOSAL)
+    factories.EngagementFactory(stage=Stage.WON)
+    with CaptureQueriesContext(connection) as ctx:
+        response = staff_key.get(f"{API}/engagements/?stage=lead&stage=proposal")
+    assert {row["id"] for row in response.json()["results"]} == {str(lead.pk), str(proposal.pk)}
+    page_queries = [q["sql"] for q in ctx.captured_queries if 'FROM "engagements_engagement"' in q["sql"]]
+    assert page_queries and not any("DISTINCT" in sql for sql in page_queries)
