@@ -7,6 +7,7 @@ from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
+from core.admin_tools import GuardedChangeListMixin
 from core.links import safe_next
 from engagements.selectors import follow_up_buckets, open_follow_ups_for, pipeline_summary
 
@@ -22,6 +23,18 @@ class SourcewiseAdminSite(admin.AdminSite):
     site_title = "Sourcewise admin"
     index_title = "My work"
     index_template = "admin/sourcewise_index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        # Every changelist, ours and the libraries' (Celery beat, results, history), answers a
+        # query-string filter the database cannot take with "invalid filter", never a 500.
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, GuardedChangeListMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (GuardedChangeListMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def has_permission(self, request) -> bool:
         if not super().has_permission(request):

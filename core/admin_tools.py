@@ -1,12 +1,15 @@
 """Shared admin pieces: the error-message helper and the "mine" filters."""
 
+import logging
 from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import DataError, OperationalError, connection, transaction
 from django.db.models import Max, Min
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -15,6 +18,8 @@ from django.utils.functional import cached_property
 
 from core.audit import because
 from core.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 def message_application_error(request: HttpRequest, error: ApplicationError) -> None:
@@ -164,3 +169,37 @@ class IndexedDateHierarchyMixin:
             _PROBE_CLASSES[cls] = type(f"PeriodProbe{cls.__name__}", (_PeriodProbes, cls), {})
         queryset.__class__ = _PROBE_CLASSES[cls]
         return queryset
+
+
+class GuardedChangeList(ChangeList):
+    """A changelist whose query-string filters cannot end in a server error.
+
+    The admin accepts a lookup on any of a model's own fields from the query string, as its
+    filter links produce them (`?created_at__gte=...`, `?value__lte=...`). Some values pass
+    Django's parsing and fail only in the database or while the query is compiled: a UTC offset
+    beyond PostgreSQL's ±15:59, an instant with no UTC equivalent, a number with more decimals
+    than `numeric` holds, an unbalanced `__regex`, a `__range` with one bound. Counting the
+    filtered rows runs that query first; if it fails on such a value, the savepoint undoes it
+    and the visitor gets the admin's own "invalid filter" notice (`?e=1`) instead of a 500.
+    Without query-string filters nothing is caught: a failure then is ours, and must show.
+    """
+
+    # DataError: PostgreSQL refusing the value; OperationalError: SQLite's REGEXP raising.
+    FILTER_VALUE_ERRORS = (DataError, OperationalError, IndexError, OverflowError, ValueError, TypeError)
+
+    def get_results(self, request):
+        if not self.get_filters_params():
+            return super().get_results(request)
+        try:
+            with transaction.atomic(using=self.queryset.db):
+                return super().get_results(request)
+        except self.FILTER_VALUE_ERRORS as error:
+            logger.warning(
+                "changelist filter refused on %s: %r", self.model._meta.label, error, exc_info=True
+            )
+            raise IncorrectLookupParameters(error) from error
+
+
+class GuardedChangeListMixin:
+    def get_changelist(self, request, **kwargs):
+        return GuardedChangeList

@@ -1,6 +1,7 @@
 import django_filters
 from django.utils import timezone
 
+from core.api.filters import UtcIsoDateTimeFilter
 from engagements.models import Activity, Contact, Engagement, FollowUp, FollowUpStatus, Sponsor, Stage
 
 # Related objects are filtered by plain id: an id the caller cannot see simply matches nothing,
@@ -11,8 +12,8 @@ class SponsorFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
     region = django_filters.CharFilter(field_name="regions__code", distinct=True)
     therapeutic_area = django_filters.CharFilter(field_name="therapeutic_areas__code", distinct=True)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Sponsor
@@ -36,10 +37,15 @@ class EngagementFilter(django_filters.FilterSet):
     therapeutic_area = django_filters.CharFilter(field_name="therapeutic_area_id")
     region = django_filters.CharFilter(field_name="regions__code", distinct=True)
     function = django_filters.CharFilter(field_name="functions__code", distinct=True)
-    value_min = django_filters.NumberFilter(field_name="value", lookup_expr="gte")
-    value_max = django_filters.NumberFilter(field_name="value", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # The column's own precision: PostgreSQL refuses a numeric with more than 16,383 decimals.
+    value_min = django_filters.NumberFilter(
+        field_name="value", lookup_expr="gte", max_digits=14, decimal_places=2
+    )
+    value_max = django_filters.NumberFilter(
+        field_name="value", lookup_expr="lte", max_digits=14, decimal_places=2
+    )
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     expected_close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
 
     class Meta:
@@ -49,8 +55,8 @@ class EngagementFilter(django_filters.FilterSet):
 
 class ActivityFilter(django_filters.FilterSet):
     engagement = django_filters.UUIDFilter(field_name="engagement_id")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Activity
@@ -61,8 +67,8 @@ class FollowUpFilter(django_filters.FilterSet):
     sponsor = django_filters.UUIDFilter(field_name="sponsor_id")
     engagement = django_filters.UUIDFilter(field_name="engagement_id")
     assignee = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = UtcIsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UtcIsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
 
     class Meta:
