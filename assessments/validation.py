@@ -1,5 +1,6 @@
 """Checking answers against their questions. Pure functions over the engine's QuestionSpec."""
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,8 +52,8 @@ def validate_answer(question: QuestionSpec, value: Any) -> Any:
             raise fail("Expected true or false.")
         return value
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
-            raise fail("Expected a number.")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise fail("Expected a number.")  # JSON's 1e999 parses as infinity; NaN is not a number
         low, high = question.minimum, question.maximum
         if (low is not None and value < low) or (high is not None and value > high):
             raise fail(f"{value} is out of range: use {low:g} to {high:g}.")

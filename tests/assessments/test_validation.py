@@ -122,3 +122,13 @@ def test_optional_questions_may_stay_empty():
     answers = neutral_answers()
     del answers["ai_capabilities_needed"]
     assert missing_answers(CONFIG, answers) == {}
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_an_unbounded_number_question_still_refuses_infinity(value):
+    # JSON's 1e999 parses as infinity, which no database column or JSON document can hold.
+    question = QuestionSpec(code="budget", kind="number", label="Budget")
+    assert validate_answer(question, 1e300) == 1e300
+    with pytest.raises(AnswerError) as error:
+        validate_answer(question, value)
+    assert "Expected a number" in error.value.message
