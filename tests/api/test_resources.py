@@ -1,7 +1,7 @@
 """What each endpoint does for staff: create, read, update, delete, actions, filters, pagination."""
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -1229,3 +1229,31 @@ def test_idempotency_key_of_bad_length_is_a_400(key, key_a, sponsor_a):
     )
     assert_error(response, 400, "invalid")
     assert not Contact.objects.filter(email="ida@a.example").exists()
+
+
+def test_an_activity_time_with_a_far_offset_is_stored_as_its_utc_instant(staff_key, sponsor_a):
+    # Python reads offsets up to ±23:59, PostgreSQL only to ±15:59: the API hands it UTC.
+    engagement = builders.engagement(sponsor_a)
+    response = staff_key.post(
+        f"{API}/activities/",
+        {
+            "engagement": str(engagement.pk),
+            "subject": "Late call",
+            "occurred_at": "2026-01-01T20:00:00-21:03",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Activity.objects.get().occurred_at == datetime(2026, 1, 2, 17, 3, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:30:00+05:00", "9999-12-31T23:30:00-05:00"])
+def test_an_activity_time_with_no_utc_equivalent_is_refused(staff_key, sponsor_a, moment):
+    engagement = builders.engagement(sponsor_a)
+    response = staff_key.post(
+        f"{API}/activities/",
+        {"engagement": str(engagement.pk), "subject": "Never", "occurred_at": moment},
+        format="json",
+    )
+    assert "occurred_at" in assert_error(response, 400)["fields"]
+    assert not Activity.objects.exists()
