@@ -155,16 +155,8 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
 
     def lean_rows(self, rows):
         ids = [row["id"] for row in rows]
-        regions = lean.grouped(
-            Provider.regions.through.objects.filter(provider_id__in=ids)
-            .order_by("region__position", "region__name")
-            .values_list("provider_id", "region_id")
-        )
-        ai = lean.grouped(
-            Provider.ai_capabilities.through.objects.filter(provider_id__in=ids)
-            .order_by("aicapability__position", "aicapability__name")
-            .values_list("provider_id", "aicapability_id")
-        )
+        regions = lean.catalog_codes(Provider.regions, ids)
+        ai = lean.catalog_codes(Provider.ai_capabilities, ids)
         capabilities = lean.grouped(
             (
                 c["provider_id"],

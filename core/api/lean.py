@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from django.db import connection
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer
@@ -62,6 +63,38 @@ def grouped(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
     for owner, item in pairs:
         groups[owner].append(item)
     return groups
+
+
+def catalog_codes(relation, owner_ids: list[Any]) -> dict[Any, list[str]]:
+    """owner id → the codes a many-to-many relation to a catalog holds, in the catalog's order.
+
+    `relation` is the descriptor (`Engagement.regions`). One SQL statement over the link table
+    joined to the catalog for its ordering (`Meta.ordering`, position then name): the same rows
+    as `through.objects.filter(owner_id__in=…).order_by(…).values_list(…)` without building
+    and compiling a queryset, which on a 50-row page cost twice the database's own time.
+    """
+    if not owner_ids:
+        return {}
+    field = relation.field
+    catalog = field.related_model._meta
+    link = field.remote_field.through._meta
+    quote = connection.ops.quote_name
+    owner, code = quote(field.m2m_column_name()), quote(field.m2m_reverse_name())
+    order = ", ".join(
+        f"c.{quote(catalog.get_field(name.lstrip('-')).column)}{' DESC' if name.startswith('-') else ''}"
+        for name in catalog.ordering
+    )
+    owner_pk = field.model._meta.pk
+    stored = {owner_pk.get_db_prep_value(pk, connection): pk for pk in owner_ids}
+    # Identifiers come from model metadata, quoted; every value is a parameter.
+    sql = (
+        f"SELECT t.{owner}, t.{code} FROM {quote(link.db_table)} t "  # noqa: S608
+        f"JOIN {quote(catalog.db_table)} c ON c.{quote(catalog.pk.column)} = t.{code} "
+        f"WHERE t.{owner} IN ({', '.join(['%s'] * len(stored))}) ORDER BY {order}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(stored))
+        return grouped((stored[owner_id], code_value) for owner_id, code_value in cursor.fetchall())
 
 
 class LeanListMixin:

@@ -64,16 +64,8 @@ class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
 
     def lean_rows(self, rows):
         ids = [row["id"] for row in rows]
-        areas = lean.grouped(
-            Sponsor.therapeutic_areas.through.objects.filter(sponsor_id__in=ids)
-            .order_by("therapeuticarea__position", "therapeuticarea__name")
-            .values_list("sponsor_id", "therapeuticarea_id")
-        )
-        regions = lean.grouped(
-            Sponsor.regions.through.objects.filter(sponsor_id__in=ids)
-            .order_by("region__position", "region__name")
-            .values_list("sponsor_id", "region_id")
-        )
+        areas = lean.catalog_codes(Sponsor.therapeutic_areas, ids)
+        regions = lean.catalog_codes(Sponsor.regions, ids)
         levels = lean.grouped(
             (sponsor_id, (function_id, level))
             for sponsor_id, function_id, level in SponsorCapability.objects.filter(sponsor_id__in=ids)
@@ -172,30 +164,14 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
 
     def lean_rows(self, rows):
         ids = [row["id"] for row in rows]
-        regions = lean.grouped(
-            Engagement.regions.through.objects.filter(engagement_id__in=ids)
-            .order_by("region__position", "region__name")
-            .values_list("engagement_id", "region_id")
-        )
-        functions = lean.grouped(
-            Engagement.functions.through.objects.filter(engagement_id__in=ids)
-            .order_by("clinicalfunction__position", "clinicalfunction__name")
-            .values_list("engagement_id", "clinicalfunction_id")
-        )
+        regions = lean.catalog_codes(Engagement.regions, ids)
+        functions = lean.catalog_codes(Engagement.functions, ids)
         links = list(
             EngagementProvider.objects.filter(engagement_id__in=ids)
             .order_by("id")
             .values("id", "engagement_id", "provider_id", "provider__name", "role")
         )
-        link_functions = lean.grouped(
-            EngagementProvider.functions.through.objects.filter(
-                engagementprovider_id__in=[link["id"] for link in links]
-            )
-            .order_by("clinicalfunction__position", "clinicalfunction__name")
-            .values_list("engagementprovider_id", "clinicalfunction_id")
-            if links
-            else ()
-        )
+        link_functions = lean.catalog_codes(EngagementProvider.functions, [link["id"] for link in links])
         providers = lean.grouped(
             (
                 link["engagement_id"],

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIRequestFactory
 
+from core.api.lean import catalog_codes
 from engagements.api.serializers import EngagementSerializer, FollowUpSerializer, SponsorSerializer
 from engagements.api.views import EngagementViewSet, FollowUpViewSet, SponsorViewSet
-from engagements.models import EngagementProvider, MembershipRole
+from engagements.models import Engagement, EngagementProvider, MembershipRole
 from engagements.services import set_internal_capabilities
 from providers.api import ProviderSerializer, ProviderViewSet
 from providers.models import AICapability, ClinicalFunction, Region, TherapeuticArea, TherapeuticExpertise
@@ -86,3 +87,36 @@ def test_lean_rows_equal_serializer_output(world, path, viewset, serializer_clas
     assert rows == expected
     if path == "/api/v1/sponsors/":
         assert ("notes" in rows[0]) is (who == "staff")
+
+
+def test_catalog_codes_follow_the_catalogs_order_for_each_owner():
+    Region.objects.filter(code="europe").update(position=1)
+    Region.objects.filter(code="north_america").update(position=2)
+    Region.objects.create(code="zz_last", name="AAA first by name, last by position", position=99)
+    Region.objects.create(code="tie_b", name="B tie", position=50)
+    Region.objects.create(code="tie_a", name="A tie", position=50)
+    first, second, bare = factories.EngagementFactory.create_batch(3)
+    first.regions.set(
+        Region.objects.filter(code__in=["zz_last", "north_america", "europe", "tie_b", "tie_a"])
+    )
+    second.regions.set(Region.objects.filter(code__in=["north_america"]))
+    bare.regions.clear()
+
+    codes = catalog_codes(Engagement.regions, [first.pk, second.pk, bare.pk])
+    assert codes == {
+        first.pk: ["europe", "north_america", "tie_a", "tie_b", "zz_last"],
+        second.pk: ["north_america"],
+    }
+    assert catalog_codes(Engagement.regions, []) == {}
+
+
+def test_catalog_codes_read_a_relation_whose_owner_has_an_integer_key():
+    engagement = factories.EngagementFactory()
+    link = EngagementProvider.objects.create(engagement=engagement, provider=factories.ProviderFactory())
+    link.functions.set(ClinicalFunction.objects.filter(code__in=["medical_writing", "biostatistics"]))
+    expected = list(
+        ClinicalFunction.objects.filter(code__in=["medical_writing", "biostatistics"]).values_list(
+            "code", flat=True
+        )
+    )
+    assert catalog_codes(EngagementProvider.functions, [link.pk]) == {link.pk: expected}
