@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 
 def _default(value: Any):
@@ -97,21 +98,42 @@ def catalog_codes(relation, owner_ids: list[Any]) -> dict[Any, list[str]]:
         return grouped((stored[owner_id], code_value) for owner_id, code_value in cursor.fetchall())
 
 
+def _column_value(instance, column: str):
+    """The value `.values(column)` would give, read from a loaded instance (`owner__email`)."""
+    value = instance
+    for name in column.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, name)
+    return value
+
+
 class LeanListMixin:
-    """`list` from `.values(*lean_columns)` rows turned into output by `lean_rows(rows)`."""
+    """`list` from `.values(*lean_columns)` rows turned into output by `lean_rows(rows)`.
+
+    `retrieve` shares the path: the object is found (scoped, 404, object permissions) without the
+    serializer's prefetches, and its one row goes through `lean_rows` like a page of one.
+    """
 
     lean_columns: tuple[str, ...] = ()
 
     def lean_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raise NotImplementedError
 
-    def list(self, request, *args, **kwargs):
+    def get_queryset(self):
+        queryset = super().get_queryset()
         # Relations are fetched page-wide in lean_rows, not by prefetch_related.
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None).values(*self.lean_columns)
+        return queryset.prefetch_related(None) if self.action in ("list", "retrieve") else queryset
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset()).values(*self.lean_columns)
         page = self.paginate_queryset(queryset)
         rows = self.lean_rows(list(page if page is not None else queryset))
         if page is not None:
             return self.get_paginated_response(rows)
-        from rest_framework.response import Response
-
         return Response(rows)
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        row = {column: _column_value(instance, column) for column in self.lean_columns}
+        return Response(self.lean_rows([row])[0])

@@ -66,7 +66,8 @@ def _serialized(viewset, serializer_class, ids, principal):
     request = APIRequestFactory().get("/")
     request.user = principal
     view = viewset()
-    view.request, view.format_kwarg, view.action, view.kwargs = request, None, "list", {}
+    # No action: the queryset keeps the serializer's prefetches (the lean actions drop them).
+    view.request, view.format_kwarg, view.action, view.kwargs = request, None, None, {}
     instances = {str(obj.pk): obj for obj in view.get_queryset().filter(pk__in=ids)}
     data = serializer_class([instances[i] for i in ids], many=True, context={"request": request}).data
     return json.loads(json.dumps(data))
@@ -87,6 +88,21 @@ def test_lean_rows_equal_serializer_output(world, path, viewset, serializer_clas
     assert rows == expected
     if path == "/api/v1/sponsors/":
         assert ("notes" in rows[0]) is (who == "staff")
+
+
+@pytest.mark.parametrize(("path", "viewset", "serializer_class"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("who", ["staff", "member"])
+def test_lean_detail_equals_serializer_output(world, path, viewset, serializer_class, who):
+    if who == "staff":
+        principal = factories.AccountManagerFactory()
+    else:
+        principal = factories.MembershipFactory(sponsor=world, role=MembershipRole.CONTRIBUTOR).user
+    client = factories.api_client()
+    client.force_login(principal)
+    ids = [row["id"] for row in client.get(f"{path}?page_size=100").json()["results"]]
+    assert ids
+    expected = _serialized(viewset, serializer_class, ids, principal)
+    assert [client.get(f"{path}{pk}/").json() for pk in ids] == expected
 
 
 def test_catalog_codes_follow_the_catalogs_order_for_each_owner():

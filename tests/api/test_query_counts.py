@@ -241,3 +241,49 @@ def test_member_of_many_sponsors_lists_them_at_a_fixed_query_count(sponsor_a):
     small, small_rows, large, large_rows = query_counts(session_client(user), "/sponsors/")
     assert (small_rows, large_rows) == (10, 50)
     assert small == large
+
+
+def _detail_queries(client, path) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"{API}{path}").status_code == 200
+    return len(captured)
+
+
+def test_engagement_detail_costs_the_same_with_one_relation_or_many(staff_key, sponsor_a):
+    one, full = builders.engagement(sponsor_a), builders.engagement(sponsor_a)
+    one.regions.set(["europe"])
+    one.functions.set(FUNCTION_CODES[:1])
+    one.provider_links.create(provider=factories.ProviderFactory(), role="lead").functions.set(
+        FUNCTION_CODES[:1]
+    )
+    full.regions.set(["europe", "north_america", "asia_pacific"])
+    full.functions.set(FUNCTION_CODES)
+    for _ in range(3):
+        link = full.provider_links.create(provider=factories.ProviderFactory(), role="support")
+        link.functions.set(FUNCTION_CODES)
+    _detail_queries(staff_key, f"/engagements/{one.pk}/")  # warm-up
+    assert _detail_queries(staff_key, f"/engagements/{one.pk}/") == _detail_queries(
+        staff_key, f"/engagements/{full.pk}/"
+    )
+    # key lookup, the engagement, regions, functions, provider links, their functions
+    assert _detail_queries(staff_key, f"/engagements/{full.pk}/") <= 6
+
+
+def test_sponsor_and_provider_details_cost_the_same_with_many_relations_or_none(staff_key, sponsor_a):
+    bare_sponsor, full_sponsor = factories.SponsorFactory(), factories.SponsorFactory()
+    full_sponsor.regions.set(["europe", "north_america"])
+    full_sponsor.therapeutic_areas.set(["oncology", "neurology"])
+    SponsorCapability.objects.create(sponsor=full_sponsor, function_id="biostatistics", level=2)
+    bare_provider, full_provider = factories.ProviderFactory(), factories.ProviderFactory()
+    full_provider.regions.set(["europe", "north_america"])
+    for code in FUNCTION_CODES:
+        factories.CapabilityFactory(provider=full_provider, function=ClinicalFunction.objects.get(code=code))
+    TherapeuticExpertise.objects.create(provider=full_provider, therapeutic_area_id="oncology", depth=4)
+    _detail_queries(staff_key, f"/sponsors/{bare_sponsor.pk}/")  # warm-up
+    for kind, bare, full in [
+        ("sponsors", bare_sponsor, full_sponsor),
+        ("providers", bare_provider, full_provider),
+    ]:
+        assert _detail_queries(staff_key, f"/{kind}/{bare.pk}/") == _detail_queries(
+            staff_key, f"/{kind}/{full.pk}/"
+        )
