@@ -201,5 +201,7 @@ class GuardedChangeList(ChangeList):
 
 
 class GuardedChangeListMixin:
+    """ModelAdmin mixin: its changelist is a GuardedChangeList (the admin site adds it to all)."""
+
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList

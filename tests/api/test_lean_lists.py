@@ -73,15 +73,21 @@ def _serialized(viewset, serializer_class, ids, principal):
     return json.loads(json.dumps(data))
 
 
-@pytest.mark.parametrize(("path", "viewset", "serializer_class"), CASES, ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("who", ["staff", "member"])
-def test_lean_rows_equal_serializer_output(world, path, viewset, serializer_class, who):
+def _signed_in(world, who):
+    """(principal, API client signed in as them): an account manager, or a member of `world`."""
     if who == "staff":
         principal = factories.AccountManagerFactory()
     else:
         principal = factories.MembershipFactory(sponsor=world, role=MembershipRole.CONTRIBUTOR).user
     client = factories.api_client()
     client.force_login(principal)
+    return principal, client
+
+
+@pytest.mark.parametrize(("path", "viewset", "serializer_class"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("who", ["staff", "member"])
+def test_lean_rows_equal_serializer_output(world, path, viewset, serializer_class, who):
+    principal, client = _signed_in(world, who)
     rows = client.get(f"{path}?page_size=100").json()["results"]
     assert rows
     expected = _serialized(viewset, serializer_class, [row["id"] for row in rows], principal)
@@ -93,12 +99,7 @@ def test_lean_rows_equal_serializer_output(world, path, viewset, serializer_clas
 @pytest.mark.parametrize(("path", "viewset", "serializer_class"), CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("who", ["staff", "member"])
 def test_lean_detail_equals_serializer_output(world, path, viewset, serializer_class, who):
-    if who == "staff":
-        principal = factories.AccountManagerFactory()
-    else:
-        principal = factories.MembershipFactory(sponsor=world, role=MembershipRole.CONTRIBUTOR).user
-    client = factories.api_client()
-    client.force_login(principal)
+    principal, client = _signed_in(world, who)
     ids = [row["id"] for row in client.get(f"{path}?page_size=100").json()["results"]]
     assert ids
     expected = _serialized(viewset, serializer_class, ids, principal)
