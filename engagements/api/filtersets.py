@@ -8,6 +8,10 @@ from engagements.models import Activity, Contact, Engagement, FollowUp, FollowUp
 # exactly like an id that does not exist (a choice filter would tell the two apart).
 
 
+_VALUE_FIELD = Engagement._meta.get_field("value")
+_VALUE_PRECISION = {"max_digits": _VALUE_FIELD.max_digits, "decimal_places": _VALUE_FIELD.decimal_places}
+
+
 class SponsorFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__email", lookup_expr="iexact")
     region = django_filters.CharFilter(field_name="regions__code", distinct=True)
@@ -38,12 +42,8 @@ class EngagementFilter(django_filters.FilterSet):
     region = django_filters.CharFilter(field_name="regions__code", distinct=True)
     function = django_filters.CharFilter(field_name="functions__code", distinct=True)
     # The column's own precision: PostgreSQL refuses a numeric with more than 16,383 decimals.
-    value_min = django_filters.NumberFilter(
-        field_name="value", lookup_expr="gte", max_digits=14, decimal_places=2
-    )
-    value_max = django_filters.NumberFilter(
-        field_name="value", lookup_expr="lte", max_digits=14, decimal_places=2
-    )
+    value_min = django_filters.NumberFilter(field_name="value", lookup_expr="gte", **_VALUE_PRECISION)
+    value_max = django_filters.NumberFilter(field_name="value", lookup_expr="lte", **_VALUE_PRECISION)
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     expected_close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
