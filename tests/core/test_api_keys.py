@@ -78,12 +78,52 @@ def test_admin_shows_a_new_key_once(client, superuser):
     assert shown not in later
 
 
+def _clock(monkeypatch, at: float) -> None:
+    monkeypatch.setattr(PrincipalRateThrottle, "timer", lambda self: at)
+
+
 def test_each_key_has_its_own_request_budget(monkeypatch):
     monkeypatch.setattr(PrincipalRateThrottle, "rate", "3/minute", raising=False)
+    _clock(monkeypatch, 1_800_000_000.0)  # the start of a minute
     busy, calm = api_client(api_key(name="busy")[1]), api_client(api_key(name="calm")[1])
     codes = [busy.get("/api/v1/catalogs/regions/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     refused = busy.get("/api/v1/catalogs/regions/")
     assert refused.json()["error"]["code"] == "throttled"
-    assert int(refused["Retry-After"]) > 0
+    assert int(refused["Retry-After"]) == 60
     assert calm.get("/api/v1/catalogs/regions/").status_code == 200
+
+
+def test_the_budget_is_counted_per_window_and_renews_with_the_next(monkeypatch):
+    monkeypatch.setattr(PrincipalRateThrottle, "rate", "2/minute", raising=False)
+    client = api_client(api_key()[1])
+    _clock(monkeypatch, 1_800_000_015.0)
+    assert [client.get("/api/v1/catalogs/regions/").status_code for _ in range(3)] == [200, 200, 429]
+    _clock(monkeypatch, 1_800_000_050.0)  # same minute: still refused, and told when it ends
+    refused = client.get("/api/v1/catalogs/regions/")
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) == 10
+    _clock(monkeypatch, 1_800_000_060.0)
+    assert client.get("/api/v1/catalogs/regions/").status_code == 200
+
+
+@pytest.mark.redis
+def test_concurrent_requests_are_each_counted(monkeypatch):
+    """The counter is one atomic increment: requests in parallel threads cannot overwrite each other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rest_framework.test import APIRequestFactory
+
+    from core.api.auth import KeyActor
+
+    monkeypatch.setattr(PrincipalRateThrottle, "rate", "10/minute", raising=False)
+    _clock(monkeypatch, 1_800_000_000.0)
+    request = APIRequestFactory().get("/api/v1/catalogs/regions/")
+    request.user = KeyActor(api_key()[0])
+
+    def attempt(_):
+        return PrincipalRateThrottle().allow_request(request, None)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        allowed = list(pool.map(attempt, range(40)))
+    assert allowed.count(True) == 10
