@@ -1,6 +1,7 @@
 """Providers, their capabilities and expertise, and the reference catalogs, under /api/v1/."""
 
 import django_filters
+from django.db.models import OuterRef
 from rest_framework import routers, serializers, viewsets
 
 from core.api import lean
@@ -153,34 +154,31 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
         "updated_at",
     )
 
+    def lean_arrays(self):
+        return {
+            "region_codes": lean.code_array(Provider.regions),
+            "ai_codes": lean.code_array(Provider.ai_capabilities),
+            "capability_list": lean.object_array(
+                Capability.objects.filter(provider=OuterRef("pk")).order_by(
+                    "function__position", "function__name"
+                ),
+                id="id",
+                function="function_id",
+                depth="depth",
+                capacity_fte="capacity_fte",
+                notes="notes",
+            ),
+            "expertise_list": lean.object_array(
+                TherapeuticExpertise.objects.filter(provider=OuterRef("pk")).order_by(
+                    "therapeutic_area__position", "therapeutic_area__name"
+                ),
+                id="id",
+                therapeutic_area="therapeutic_area_id",
+                depth="depth",
+            ),
+        }
+
     def lean_rows(self, rows):
-        ids = [row["id"] for row in rows]
-        regions = lean.catalog_codes(Provider.regions, ids)
-        ai = lean.catalog_codes(Provider.ai_capabilities, ids)
-        capabilities = lean.grouped(
-            (
-                c["provider_id"],
-                {
-                    "id": str(c["id"]),
-                    "function": c["function_id"],
-                    "depth": c["depth"],
-                    "capacity_fte": c["capacity_fte"],
-                    "notes": c["notes"],
-                },
-            )
-            for c in Capability.objects.filter(provider_id__in=ids)
-            .order_by("function__position", "function__name")
-            .values("id", "provider_id", "function_id", "depth", "capacity_fte", "notes")
-        )
-        expertise = lean.grouped(
-            (
-                e["provider_id"],
-                {"id": str(e["id"]), "therapeutic_area": e["therapeutic_area_id"], "depth": e["depth"]},
-            )
-            for e in TherapeuticExpertise.objects.filter(provider_id__in=ids)
-            .order_by("therapeutic_area__position", "therapeutic_area__name")
-            .values("id", "provider_id", "therapeutic_area_id", "depth")
-        )
         return [
             {
                 "id": str(row["id"]),
@@ -189,15 +187,27 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "description": row["description"],
                 "headquarters": row["headquarters"],
                 "website": row["website"],
-                "regions": regions.get(row["id"], []),
-                "ai_capabilities": ai.get(row["id"], []),
+                "regions": row["region_codes"],
+                "ai_capabilities": row["ai_codes"],
                 "senior_access": row["senior_access"],
                 "data_governance_maturity": row["data_governance_maturity"],
                 "certifications": row["certifications"],
                 "engagement_models": row["engagement_models"],
                 "is_active": row["is_active"],
-                "capabilities": capabilities.get(row["id"], []),
-                "expertise": expertise.get(row["id"], []),
+                "capabilities": [
+                    {
+                        "id": c["id"],
+                        "function": c["function"],
+                        "depth": c["depth"],
+                        "capacity_fte": c["capacity_fte"],
+                        "notes": c["notes"],
+                    }
+                    for c in row["capability_list"]
+                ],
+                "expertise": [
+                    {"id": e["id"], "therapeutic_area": e["therapeutic_area"], "depth": e["depth"]}
+                    for e in row["expertise_list"]
+                ],
                 "created_at": lean.datetime_text(row["created_at"]),
                 "updated_at": lean.datetime_text(row["updated_at"]),
             }

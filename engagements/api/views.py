@@ -1,4 +1,4 @@
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -62,16 +62,18 @@ class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
         "updated_at",
     )
 
+    def lean_arrays(self):
+        return {
+            "area_codes": lean.code_array(Sponsor.therapeutic_areas),
+            "region_codes": lean.code_array(Sponsor.regions),
+            "capability_list": lean.object_array(
+                SponsorCapability.objects.filter(sponsor=OuterRef("pk")).order_by("function__position"),
+                function="function_id",
+                level="level",
+            ),
+        }
+
     def lean_rows(self, rows):
-        ids = [row["id"] for row in rows]
-        areas = lean.catalog_codes(Sponsor.therapeutic_areas, ids)
-        regions = lean.catalog_codes(Sponsor.regions, ids)
-        levels = lean.grouped(
-            (sponsor_id, (function_id, level))
-            for sponsor_id, function_id, level in SponsorCapability.objects.filter(sponsor_id__in=ids)
-            .order_by("function__position")
-            .values_list("sponsor_id", "function_id", "level")
-        )
         staff = self.request.user.is_staff
         out = []
         for row in rows:
@@ -84,9 +86,9 @@ class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "owner": row["owner__email"],
                 "headquarters": row["headquarters"],
                 "website": row["website"],
-                "therapeutic_areas": areas.get(sponsor_id, []),
-                "regions": regions.get(sponsor_id, []),
-                "internal_capabilities": dict(levels.get(sponsor_id, [])),
+                "therapeutic_areas": row["area_codes"],
+                "regions": row["region_codes"],
+                "internal_capabilities": {c["function"]: c["level"] for c in row["capability_list"]},
                 "notes": row["notes"],
                 "created_at": lean.datetime_text(row["created_at"]),
                 "updated_at": lean.datetime_text(row["updated_at"]),
@@ -162,28 +164,20 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
         "updated_at",
     )
 
+    def lean_arrays(self):
+        return {
+            "region_codes": lean.code_array(Engagement.regions),
+            "function_codes": lean.code_array(Engagement.functions),
+            "provider_list": lean.object_array(
+                EngagementProvider.objects.filter(engagement=OuterRef("pk")).order_by("id"),
+                provider="provider_id",
+                provider_name="provider__name",
+                role="role",
+                functions=lean.code_array(EngagementProvider.functions),
+            ),
+        }
+
     def lean_rows(self, rows):
-        ids = [row["id"] for row in rows]
-        regions = lean.catalog_codes(Engagement.regions, ids)
-        functions = lean.catalog_codes(Engagement.functions, ids)
-        links = list(
-            EngagementProvider.objects.filter(engagement_id__in=ids)
-            .order_by("id")
-            .values("id", "engagement_id", "provider_id", "provider__name", "role")
-        )
-        link_functions = lean.catalog_codes(EngagementProvider.functions, [link["id"] for link in links])
-        providers = lean.grouped(
-            (
-                link["engagement_id"],
-                {
-                    "provider": str(link["provider_id"]),
-                    "provider_name": link["provider__name"],
-                    "role": link["role"],
-                    "functions": link_functions.get(link["id"], []),
-                },
-            )
-            for link in links
-        )
         return [
             {
                 "id": str(row["id"]),
@@ -196,9 +190,17 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "outsourcing_model": row["outsourcing_model"],
                 "phase": row["phase"],
                 "therapeutic_area": row["therapeutic_area_id"],
-                "regions": regions.get(row["id"], []),
-                "functions": functions.get(row["id"], []),
-                "providers": providers.get(row["id"], []),
+                "regions": row["region_codes"],
+                "functions": row["function_codes"],
+                "providers": [
+                    {
+                        "provider": link["provider"],
+                        "provider_name": link["provider_name"],
+                        "role": link["role"],
+                        "functions": link["functions"],
+                    }
+                    for link in row["provider_list"]
+                ],
                 "value": lean.decimal_text(row["value"], 2),
                 "currency": row["currency"],
                 "probability": row["probability"],

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIRequestFactory
 
-from core.api.lean import catalog_codes
+from core.api.lean import code_array
 from engagements.api.serializers import EngagementSerializer, FollowUpSerializer, SponsorSerializer
 from engagements.api.views import EngagementViewSet, FollowUpViewSet, SponsorViewSet
 from engagements.models import Engagement, EngagementProvider, MembershipRole
@@ -16,7 +16,8 @@ from providers.api import ProviderSerializer, ProviderViewSet
 from providers.models import AICapability, ClinicalFunction, Region, TherapeuticArea, TherapeuticExpertise
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+# The lean path is PostgreSQL's (arrays in the page query); elsewhere the serializers answer.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture
@@ -106,7 +107,11 @@ def test_lean_detail_equals_serializer_output(world, path, viewset, serializer_c
     assert [client.get(f"{path}{pk}/").json() for pk in ids] == expected
 
 
-def test_catalog_codes_follow_the_catalogs_order_for_each_owner():
+def _codes(queryset, relation) -> dict:
+    return dict(queryset.values_list("pk", code_array(relation)))
+
+
+def test_code_arrays_follow_the_catalogs_order_for_each_owner():
     Region.objects.filter(code="europe").update(position=1)
     Region.objects.filter(code="north_america").update(position=2)
     Region.objects.create(code="zz_last", name="AAA first by name, last by position", position=99)
@@ -119,15 +124,14 @@ def test_catalog_codes_follow_the_catalogs_order_for_each_owner():
     second.regions.set(Region.objects.filter(code__in=["north_america"]))
     bare.regions.clear()
 
-    codes = catalog_codes(Engagement.regions, [first.pk, second.pk, bare.pk])
-    assert codes == {
+    assert _codes(Engagement.objects.all(), Engagement.regions) == {
         first.pk: ["europe", "north_america", "tie_a", "tie_b", "zz_last"],
         second.pk: ["north_america"],
+        bare.pk: [],
     }
-    assert catalog_codes(Engagement.regions, []) == {}
 
 
-def test_catalog_codes_read_a_relation_whose_owner_has_an_integer_key():
+def test_code_arrays_read_a_relation_whose_owner_has_an_integer_key():
     engagement = factories.EngagementFactory()
     link = EngagementProvider.objects.create(engagement=engagement, provider=factories.ProviderFactory())
     link.functions.set(ClinicalFunction.objects.filter(code__in=["medical_writing", "biostatistics"]))
@@ -136,4 +140,4 @@ def test_catalog_codes_read_a_relation_whose_owner_has_an_integer_key():
             "code", flat=True
         )
     )
-    assert catalog_codes(EngagementProvider.functions, [link.pk]) == {link.pk: expected}
+    assert _codes(EngagementProvider.objects.all(), EngagementProvider.functions) == {link.pk: expected}
