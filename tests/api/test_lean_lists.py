@@ -107,6 +107,22 @@ def test_lean_detail_equals_serializer_output(world, path, viewset, serializer_c
     assert [client.get(f"{path}{pk}/").json() for pk in ids] == expected
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["region=europe&function=biostatistics", "stage=lead&stage=proposal&region=europe", "search=rescue"],
+)
+def test_filters_that_join_relations_keep_each_rows_own_arrays(world, query):
+    """The precompiled arrays name the engagement table; joins added by filters must not shift them."""
+    principal, client = _signed_in(world, "staff")
+    other = factories.EngagementFactory(sponsor=world, stage="lead", name="Oncology rescue study")
+    other.regions.set(Region.objects.filter(code__in=["europe", "latin_america"]))
+    other.functions.set(ClinicalFunction.objects.filter(code="biostatistics"))
+    rows = client.get(f"/api/v1/engagements/?page_size=100&{query}").json()["results"]
+    assert rows
+    expected = _serialized(EngagementViewSet, EngagementSerializer, [row["id"] for row in rows], principal)
+    assert rows == expected
+
+
 def _codes(queryset, relation) -> dict:
     return dict(queryset.values_list("pk", code_array(relation)))
 

@@ -265,8 +265,26 @@ def test_engagement_detail_costs_the_same_with_one_relation_or_many(staff_key, s
     assert _detail_queries(staff_key, f"/engagements/{one.pk}/") == _detail_queries(
         staff_key, f"/engagements/{full.pk}/"
     )
-    # key lookup, the engagement, regions, functions, provider links, their functions
+    # key lookup, the engagement, regions, functions, provider links, their functions (serializers)
     assert _detail_queries(staff_key, f"/engagements/{full.pk}/") <= 6
+
+
+LEAN = [
+    ("/sponsors/", fill_sponsors),
+    ("/engagements/", fill_engagements),
+    ("/follow-ups/", fill_follow_ups),
+    ("/providers/", fill_providers),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("path", "fill"), LEAN, ids=[p.strip("/") for p, _ in LEAN])
+def test_lean_lists_and_details_are_one_statement_after_the_key_lookup(staff_key, sponsor_a, path, fill):
+    """On PostgreSQL every relation arrives as an array in the row's own statement."""
+    fill(sponsor_a)
+    assert query_counts(staff_key, path) == (2, 10, 2, 50)
+    pk = staff_key.get(f"{API}{path}?page_size=1").json()["results"][0]["id"]
+    assert _detail_queries(staff_key, f"{path}{pk}/") == 2
 
 
 def test_sponsor_and_provider_details_cost_the_same_with_many_relations_or_none(staff_key, sponsor_a):
