@@ -4,6 +4,7 @@ processes started (and stopped) by the run, wrk, a keep-alive HTTP client and th
 import http.client
 import json
 import os
+import runpy
 import secrets
 import signal
 import socket
@@ -21,12 +22,11 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sourcewise_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
 STATIC_CACHE = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/sourcewise-bench-static"))
 
-# gunicorn on a 2-core machine that also runs PostgreSQL, Redis and wrk: one process per core
-# (a Django request is CPU-bound Python under the GIL) and 4 threads each, so the 8 benchmark
-# connections each have a request slot and a thread waiting on PostgreSQL does not idle its core.
-# gthread (unlike sync workers) keeps connections alive, as a load balancer in front would.
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 4
+# gunicorn as production runs it: the project's gunicorn.conf.py (single-threaded gthread workers,
+# 2 × cores + 1; see that file for why).
+_GUNICORN_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+GUNICORN_WORKERS = _GUNICORN_CONF["workers"]
+GUNICORN_THREADS = _GUNICORN_CONF["threads"]
 
 
 def bench_environment(*, database_url: str, redis_url: str, run_dir: Path) -> dict[str, str]:
@@ -141,8 +141,8 @@ def gunicorn(env: dict[str, str], port: int, log_path: Path, *, workers: int, th
         str(workers),
         "--threads",
         str(threads),
-        "--worker-class",
-        "gthread",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--keep-alive",
         "30",
         "--backlog",

@@ -1,0 +1,17 @@
+"""gunicorn settings, read from the project root by `gunicorn config.wsgi` (Procfile.dev, bench/).
+
+Single-threaded worker processes, 2 × cores + 1 of them (`WEB_CONCURRENCY` overrides). A Django
+request is CPU-bound Python under the GIL: threads of one process take turns, and a thread that
+has waited for PostgreSQL or Redis waits again for the GIL while another thread computes. Measured
+on 2 cores under 8 concurrent clients (bench/RESULTS.md), 2 processes × 4 threads left a third of
+the CPU idle (6 of 16 core-seconds) and served 46–56 requests/s on the engagement and sponsor
+lists; 5 processes × 1 thread left it busy and served 80–90. gthread keeps client connections
+alive between requests (sync workers close them), as a load balancer in front expects.
+"""
+
+import multiprocessing
+import os
+
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("WEB_THREADS", 1))
+worker_class = "gthread"
