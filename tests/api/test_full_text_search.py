@@ -73,3 +73,28 @@ def test_sponsors_are_searched_by_word_and_partial_name(staff_key):
     factories.SponsorFactory(name="Northwind Biologics", headquarters="Boston")
     assert _names(staff_key.get(f"{API}/sponsors/?search=basel")) == ["Helixion Therapeutics"]
     assert _names(staff_key.get(f"{API}/sponsors/?search=northw")) == ["Northwind Biologics"]
+
+
+def _bounded_statements(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return sum(
+        'FROM "engagements_engagement"' in q["sql"] and " LIMIT " in q["sql"] and "EXPLAIN" not in q["sql"]
+        for q in captured
+    )
+
+
+def test_a_term_the_planner_expects_to_be_common_skips_the_rare_term_probe(
+    staff_key, engagements, monkeypatch
+):
+    # With the limit and the share at 0 every estimate exceeds them: the page query alone answers.
+    monkeypatch.setattr(FullTextSearchFilter, "RARE_TERM_LIMIT", 0)
+    monkeypatch.setattr(FullTextSearchFilter, "COMMON_SHARE", 0)
+    assert _bounded_statements(staff_key, f"{API}/engagements/?search=pivotal") == 1
+    names = _names(staff_key.get(f"{API}/engagements/?search=pivotal"))
+    assert names == ["Oncology basket trial", "Rare disease registry", "Vaccine phase III"]
+    monkeypatch.setattr(FullTextSearchFilter, "RARE_TERM_LIMIT", 2000)
+    assert _bounded_statements(staff_key, f"{API}/engagements/?search=pivotal") == 2  # probe + page
