@@ -1,7 +1,7 @@
 """Providers, their capabilities and expertise, and the reference catalogs, under /api/v1/."""
 
 import django_filters
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Prefetch
 from rest_framework import routers, serializers, viewsets
 
 from core.api import lean
@@ -134,8 +134,13 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
     pagination_class = NamedCursorPagination
 
     def visible_queryset(self, actor):
+        # Capabilities and expertise with their catalog rows joined: the same number of
+        # statements whether a provider has any or not.
         return Provider.objects.prefetch_related(
-            "regions", "ai_capabilities", "capabilities__function", "expertise__therapeutic_area"
+            "regions",
+            "ai_capabilities",
+            Prefetch("capabilities", queryset=Capability.objects.select_related("function")),
+            Prefetch("expertise", queryset=TherapeuticExpertise.objects.select_related("therapeutic_area")),
         )
 
     lean_columns = (
