@@ -129,11 +129,13 @@ def lean_path_available() -> bool:
 class LeanListMixin:
     """`list` from `.values(*lean_columns, **lean_arrays())` rows turned into output by `lean_rows`.
 
-    `lean_arrays()` names the page query's array annotations (`code_array`, `ArraySubquery`):
-    each relation comes with its row, so a page is one statement whatever it shows. `retrieve`
-    shares the path: the object is found (scoped, 404, object permissions) as before, then its
-    row is read like a page of one. On a database without arrays (SQLite in development) both
-    actions take DRF's serializers, which the lean rows are tested to equal.
+    `lean_arrays()` names the page query's array annotations (`code_array`, `object_array`):
+    each relation comes with its row, so a page is one statement whatever it shows. They are
+    compiled to SQL once per viewset class, so they must not depend on the request. `retrieve`
+    shares the path: the object is found (scoped, 404, object permissions) as before, in one
+    statement that carries its arrays, and goes through `lean_rows` like a page of one. On a
+    database without arrays (SQLite in development) both actions take DRF's serializers, which
+    the lean rows are tested to equal.
     """
 
     lean_columns: tuple[str, ...] = ()
