@@ -156,7 +156,14 @@ class LeanListMixin:
         raise NotImplementedError
 
     def _lean(self) -> bool:
-        return self.action in ("list", "retrieve") and lean_path_available()
+        # Not while drf-spectacular inspects the view for the schema: compiling the arrays asks the
+        # database server for its version, which must not happen at import time (the test runner
+        # would find a connection pool already bound to the real database).
+        return (
+            self.action in ("list", "retrieve")
+            and not getattr(self, "swagger_fake_view", False)
+            and lean_path_available()
+        )
 
     def get_queryset(self):
         queryset = super().get_queryset()
