@@ -199,6 +199,7 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "certifications": row["certifications"],
                 "engagement_models": row["engagement_models"],
                 "is_active": row["is_active"],
+                # Rebuilt only for the serializer's key order (jsonb stores keys sorted).
                 "capabilities": [
                     {
                         "id": c["id"],

@@ -192,6 +192,7 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "therapeutic_area": row["therapeutic_area_id"],
                 "regions": row["region_codes"],
                 "functions": row["function_codes"],
+                # Rebuilt only for the serializer's key order (jsonb stores keys sorted).
                 "providers": [
                     {
                         "provider": link["provider"],
