@@ -59,7 +59,7 @@ def main() -> None:
     profiler.stop()
     each = (time.perf_counter() - started) * 1000 / args.repeat
     print(f"{args.repeat} requests, {each:.1f} ms each (profiled)")
-    print(profiler.output_text(color=False, show_all=False))
+    print(profiler.output_text(color=False, show_all=os.environ.get("PROFILE_SHOW_ALL") == "1"))
     with CaptureQueriesContext(connection) as captured:
         client.get(args.path)
     queries = captured.captured_queries

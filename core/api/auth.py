@@ -87,7 +87,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 request, "api_key_invalid", None, "Malformed API key header: use 'Api-Key <key>'."
             )
         prefix = raw.partition(".")[0][:8]
-        key = ApiKey.objects.filter(prefix=prefix).select_related("sponsor").first()
+        # `get` on the unique prefix: no ORDER BY, no join (half the Python of `.first()` with the
+        # sponsor joined, on every API request; the actor needs only `sponsor_id`).
+        try:
+            key = ApiKey.objects.get(prefix=prefix)
+        except ApiKey.DoesNotExist:
+            key = None
         if key is None or not key.is_valid(raw):
             raise _record_failure(request, "api_key_invalid", prefix, "Invalid API key.")
         if key.revoked:

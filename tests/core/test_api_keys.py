@@ -107,6 +107,39 @@ def test_the_budget_is_counted_per_window_and_renews_with_the_next(monkeypatch):
     assert client.get("/api/v1/catalogs/regions/").status_code == 200
 
 
+def test_the_budget_holds_on_a_cache_without_redis(monkeypatch, settings):
+    """Development runs on the file cache: the throttle counts through Django's cache API there."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    monkeypatch.setattr(PrincipalRateThrottle, "rate", "2/minute", raising=False)
+    _clock(monkeypatch, 1_800_000_000.0)
+    client = api_client(api_key()[1])
+    assert [client.get("/api/v1/catalogs/regions/").status_code for _ in range(3)] == [200, 200, 429]
+    _clock(monkeypatch, 1_800_000_060.0)
+    assert client.get("/api/v1/catalogs/regions/").status_code == 200
+
+
+@pytest.mark.redis
+def test_a_window_counter_expires_on_redis(monkeypatch):
+    """One round trip counts and sets the counter's expiry: no counter outlives two windows."""
+    from django.core.cache import caches
+    from rest_framework.test import APIRequestFactory
+
+    from core.api.auth import KeyActor
+
+    monkeypatch.setattr(PrincipalRateThrottle, "rate", "5/minute", raising=False)
+    _clock(monkeypatch, 1_800_000_000.0)
+    key = api_key()[0]
+    request = APIRequestFactory().get("/api/v1/catalogs/regions/")
+    request.user = KeyActor(key)
+    throttle = PrincipalRateThrottle()
+    assert [throttle.allow_request(request, None) for _ in range(6)] == [True] * 5 + [False]
+    backend = caches["default"]
+    counter = backend.make_and_validate_key(f"throttle_principal_key:{key.prefix}:{1_800_000_000 // 60}")
+    redis = backend._cache.get_client(write=True)
+    assert int(redis.get(counter)) == 6
+    assert 0 < redis.ttl(counter) <= 120
+
+
 @pytest.mark.redis
 def test_concurrent_requests_are_each_counted(monkeypatch):
     """The counter is one atomic increment: requests in parallel threads cannot overwrite each other."""
