@@ -215,6 +215,26 @@ class WrkResult:
         return self.requests == 0 or self.errors > 0 or self.non_2xx > 0
 
 
+def service_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by the gunicorn, PostgreSQL and Redis processes.
+
+    Read from /proc: the difference over a wrk run, divided by its requests, is what a request
+    costs the machine, whatever else was competing for the cores meanwhile.
+    """
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            data = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = data[data.index("(") + 1 : data.rindex(")")]
+        if name.startswith(("postgres", "redis-server")) or b"gunicorn" in command:
+            fields = data[data.rindex(")") + 2 :].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(
     url: str,
     *,

@@ -186,7 +186,7 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
     def lean_rows(self, rows):
         return [
             {
-                "id": str(row["id"]),
+                "id": row["id"],
                 "name": row["name"],
                 "kind": row["kind"],
                 "description": row["description"],
@@ -214,8 +214,8 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
                     {"id": e["id"], "therapeutic_area": e["therapeutic_area"], "depth": e["depth"]}
                     for e in row["expertise_list"]
                 ],
-                "created_at": lean.datetime_text(row["created_at"]),
-                "updated_at": lean.datetime_text(row["updated_at"]),
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
             }
             for row in rows
         ]

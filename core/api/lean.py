@@ -33,32 +33,20 @@ def _default(value: Any):
 
 
 class ORJSONRenderer(JSONRenderer):
-    """JSON through orjson (several times faster than the standard library encoder)."""
+    """JSON through orjson (several times faster than the standard library encoder).
+
+    Datetimes, dates and UUIDs are written as DRF's fields write them (ISO 8601, 'Z' for UTC;
+    the canonical UUID form), so the lean rows hand them over as they come from the database.
+    """
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
-
-
-def datetime_text(value) -> str | None:
-    """A datetime as DRF writes it (ISO 8601, 'Z' for UTC)."""
-    if value is None:
-        return None
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def date_text(value) -> str | None:
-    return value.isoformat() if value is not None else None
+        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z)
 
 
 def decimal_text(value, places: int) -> str:
     return f"{value:.{places}f}"
-
-
-def uuid_text(value) -> str | None:
-    return str(value) if value is not None else None
 
 
 def code_array(relation) -> ArraySubquery:

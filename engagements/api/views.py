@@ -77,9 +77,8 @@ class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
         staff = self.request.user.is_staff
         out = []
         for row in rows:
-            sponsor_id = row["id"]
             item = {
-                "id": str(sponsor_id),
+                "id": row["id"],
                 "name": row["name"],
                 "profile": row["profile"],
                 "status": row["status"],
@@ -90,8 +89,8 @@ class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "regions": row["region_codes"],
                 "internal_capabilities": {c["function"]: c["level"] for c in row["capability_list"]},
                 "notes": row["notes"],
-                "created_at": lean.datetime_text(row["created_at"]),
-                "updated_at": lean.datetime_text(row["updated_at"]),
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
             }
             if not staff:
                 del item["notes"]
@@ -180,13 +179,13 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
     def lean_rows(self, rows):
         return [
             {
-                "id": str(row["id"]),
-                "sponsor": str(row["sponsor_id"]),
+                "id": row["id"],
+                "sponsor": row["sponsor_id"],
                 "name": row["name"],
                 "description": row["description"],
                 "stage": row["stage"],
-                "stage_entered_at": lean.datetime_text(row["stage_entered_at"]),
-                "last_activity_at": lean.datetime_text(row["last_activity_at"]),
+                "stage_entered_at": row["stage_entered_at"],
+                "last_activity_at": row["last_activity_at"],
                 "outsourcing_model": row["outsourcing_model"],
                 "phase": row["phase"],
                 "therapeutic_area": row["therapeutic_area_id"],
@@ -205,12 +204,12 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "value": lean.decimal_text(row["value"], 2),
                 "currency": row["currency"],
                 "probability": row["probability"],
-                "expected_close_date": lean.date_text(row["expected_close_date"]),
-                "start_date": lean.date_text(row["start_date"]),
-                "end_date": lean.date_text(row["end_date"]),
+                "expected_close_date": row["expected_close_date"],
+                "start_date": row["start_date"],
+                "end_date": row["end_date"],
                 "owner": row["owner__email"],
-                "created_at": lean.datetime_text(row["created_at"]),
-                "updated_at": lean.datetime_text(row["updated_at"]),
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
             }
             for row in rows
         ]
@@ -305,18 +304,18 @@ class FollowUpViewSet(lean.LeanListMixin, ScopedModelViewSet):
     def lean_rows(self, rows):
         return [
             {
-                "id": str(row["id"]),
-                "sponsor": str(row["sponsor_id"]),
-                "engagement": lean.uuid_text(row["engagement_id"]),
+                "id": row["id"],
+                "sponsor": row["sponsor_id"],
+                "engagement": row["engagement_id"],
                 "title": row["title"],
                 "notes": row["notes"],
-                "due_at": lean.datetime_text(row["due_at"]),
+                "due_at": row["due_at"],
                 "assignee": row["assignee__email"],
                 "status": row["status"],
-                "reminded_at": lean.datetime_text(row["reminded_at"]),
-                "completed_at": lean.datetime_text(row["completed_at"]),
+                "reminded_at": row["reminded_at"],
+                "completed_at": row["completed_at"],
                 "rule": row["rule"],
-                "created_at": lean.datetime_text(row["created_at"]),
+                "created_at": row["created_at"],
             }
             for row in rows
         ]
