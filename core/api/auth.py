@@ -67,6 +67,11 @@ def _record_failure(request, event: str, prefix: str | None, message: str):
     return exceptions.AuthenticationFailed(message)
 
 
+# On every API request: a raw query of the unique prefix skips the ORM's query compiler (a third
+# of the Python `ApiKey.objects.get(prefix=…)` costs). No join: the actor needs only `sponsor_id`.
+_BY_PREFIX = 'SELECT * FROM "core_apikey" WHERE "prefix" = %s'
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
@@ -87,12 +92,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 request, "api_key_invalid", None, "Malformed API key header: use 'Api-Key <key>'."
             )
         prefix = raw.partition(".")[0][:8]
-        # `get` on the unique prefix: no ORDER BY, no join (half the Python of `.first()` with the
-        # sponsor joined, on every API request; the actor needs only `sponsor_id`).
-        try:
-            key = ApiKey.objects.get(prefix=prefix)
-        except ApiKey.DoesNotExist:
-            key = None
+        key = next(iter(ApiKey.objects.raw(_BY_PREFIX, [prefix])), None)
         if key is None or not key.is_valid(raw):
             raise _record_failure(request, "api_key_invalid", prefix, "Invalid API key.")
         if key.revoked:
