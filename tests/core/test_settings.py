@@ -54,7 +54,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
     )
     assert out == (
         "('django.db.backends.postgresql', 'db.internal', 'redis://cache.internal:6379/0', "
-        "'django.core.cache.backends.redis.RedisCache', True)"
+        "'core.cache.RedisCache', True)"
     )
 
 
