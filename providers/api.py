@@ -199,21 +199,8 @@ class ProviderViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "certifications": row["certifications"],
                 "engagement_models": row["engagement_models"],
                 "is_active": row["is_active"],
-                # Rebuilt only for the serializer's key order (jsonb stores keys sorted).
-                "capabilities": [
-                    {
-                        "id": c["id"],
-                        "function": c["function"],
-                        "depth": c["depth"],
-                        "capacity_fte": c["capacity_fte"],
-                        "notes": c["notes"],
-                    }
-                    for c in row["capability_list"]
-                ],
-                "expertise": [
-                    {"id": e["id"], "therapeutic_area": e["therapeutic_area"], "depth": e["depth"]}
-                    for e in row["expertise_list"]
-                ],
+                "capabilities": row["capability_list"],
+                "expertise": row["expertise_list"],
                 "created_at": row["created_at"],
                 "updated_at": row["updated_at"],
             }

@@ -13,11 +13,9 @@ from typing import Any, ClassVar
 
 import orjson
 from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
-from django.db.models import OuterRef
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import JSONObject
+from django.db.models import F, Func, OuterRef, Subquery, Value
+from django.db.models.expressions import OrderByList, RawSQL
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer
@@ -71,25 +69,38 @@ def code_array(relation) -> ArraySubquery:
     )
 
 
-class _JSONText(models.TextField):
-    """A JSON document as psycopg hands it to Django (text), decoded by orjson.
-
-    A `JSONField` would decode each element of an array with the standard library, about five
-    times slower, which on a page of 50 providers with their capabilities was most of the rows'
-    cost.
-    """
+class _JSONList(models.TextField):
+    """A JSON array as psycopg hands it to Django (text), decoded by orjson; NULL (no rows) is []."""
 
     def from_db_value(self, value, expression, connection):
-        return None if value is None else orjson.loads(value)
+        return [] if value is None else orjson.loads(value)
 
 
-def object_array(queryset, **fields) -> ArraySubquery:
-    """`ARRAY(SELECT json_build_object(…))`: the related rows of the outer row as dicts.
+class _JSONAgg(Func):
+    """`JSON_AGG(item ORDER BY …)`, declared as a plain function: Django would give an aggregate a
+    GROUP BY, and the subquery it heads must yield one row for its outer row."""
 
-    `queryset` is already filtered on `OuterRef("pk")` and ordered; `fields` name the keys and
-    the expressions (or field paths) that fill them.
+    function = "JSON_AGG"
+    template = "%(function)s(%(expressions)s)::text"  # text for orjson (psycopg decodes `json` itself)
+    arg_joiner = " "
+    output_field = _JSONList()
+
+
+def object_array(queryset, **fields) -> Subquery:
+    """`(SELECT JSON_AGG(JSON_BUILD_OBJECT(…) ORDER BY …))`: the outer row's related rows as dicts.
+
+    `queryset` is already filtered on `OuterRef("pk")` and ordered; `fields` name the keys, in the
+    output's order, and the expressions (or field paths) that fill them. `json` keeps the keys in
+    that order (`jsonb` sorts them), and one JSON document per row is parsed once by orjson: on a
+    100-row provider page a quarter less time than an array of `jsonb` objects, decoded one by one.
     """
-    return ArraySubquery(queryset.values(item=JSONObject(**fields)), output_field=ArrayField(_JSONText()))
+    pairs = []
+    for key, value in fields.items():
+        pairs += [Value(key), F(value) if isinstance(value, str) else value]
+    item = Func(*pairs, function="JSON_BUILD_OBJECT", output_field=models.TextField())
+    order = queryset.query.order_by
+    aggregate = _JSONAgg(item, OrderByList(*order)) if order else _JSONAgg(item)
+    return Subquery(queryset.order_by().values(items=aggregate), output_field=_JSONList())
 
 
 def _column_value(instance, column: str):

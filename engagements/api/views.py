@@ -87,10 +87,10 @@ class SponsorViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "website": row["website"],
                 "therapeutic_areas": row["area_codes"],
                 "regions": row["region_codes"],
-                "internal_capabilities": {c["function"]: c["level"] for c in row["capability_list"]},
                 "notes": row["notes"],
                 "created_at": row["created_at"],
                 "updated_at": row["updated_at"],
+                "internal_capabilities": {c["function"]: c["level"] for c in row["capability_list"]},
             }
             if not staff:
                 del item["notes"]
@@ -191,16 +191,7 @@ class EngagementViewSet(lean.LeanListMixin, ScopedModelViewSet):
                 "therapeutic_area": row["therapeutic_area_id"],
                 "regions": row["region_codes"],
                 "functions": row["function_codes"],
-                # Rebuilt only for the serializer's key order (jsonb stores keys sorted).
-                "providers": [
-                    {
-                        "provider": link["provider"],
-                        "provider_name": link["provider_name"],
-                        "role": link["role"],
-                        "functions": link["functions"],
-                    }
-                    for link in row["provider_list"]
-                ],
+                "providers": row["provider_list"],
                 "value": lean.decimal_text(row["value"], 2),
                 "currency": row["currency"],
                 "probability": row["probability"],
