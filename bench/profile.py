@@ -6,7 +6,8 @@
 Runs the URL through Django's test client with the benchmark settings (DEBUG off, the bench
 database, a staff API key, or a superuser session with --admin), once to warm up and then
 --repeat times under pyinstrument; prints the call tree (PROFILE_SHOW_ALL=1 keeps library frames)
-and the SQL the last request ran (count, time, the slowest statements). For a live server under load use py-spy instead:
+and the SQL the last request ran (count, time, the slowest statements). For a live server under
+load use py-spy instead:
 `.venv/bin/py-spy record -o profile.svg --pid <gunicorn worker pid>` while bench/run.py runs.
 """
 
