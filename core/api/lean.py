@@ -2,8 +2,9 @@
 
 DRF's ModelSerializer builds a model instance and runs a field object per attribute per row,
 which costs more than the database work on a 50-row page. List endpoints that serve large
-volumes build their rows from `.values()` instead, each relation arriving with its row as a
-PostgreSQL array in the same statement, and render them with orjson. DRF still does
+volumes build their rows from `.values()` instead, each relation arriving with its row in the
+same statement (catalog codes as a PostgreSQL array, related objects as one JSON document), and
+render them with orjson. DRF still does
 authentication, permissions, scoping, filtering, pagination, writes, validation and the
 OpenAPI schema; the rows are what the serializer would produce (tests compare the two).
 """
