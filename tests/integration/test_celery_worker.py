@@ -45,13 +45,22 @@ def submitted():
     return submitted_assessment(answers=EMERGING_BIOTECH_NO_INFRASTRUCTURE)
 
 
+def _in_own_connection(function):
+    """Run in a thread, giving back the thread's database connection after (or it outlives the
+    test and holds the test database open when pytest-django drops it)."""
+    try:
+        function()
+    finally:
+        connection.close()
+
+
 def test_a_due_follow_up_sends_exactly_one_email_when_the_task_runs_twice_at_once(celery_worker):
     from engagements.tasks import remind_due_follow_ups
 
     follow_up = FollowUpFactory(due_at=timezone.now() - timedelta(minutes=1), title="Chase the signed CDA")
     # Two beat ticks at once on the worker (concurrency 2), and a third run from here.
     results = [remind_due_follow_ups.apply_async(), remind_due_follow_ups.apply_async()]
-    local = threading.Thread(target=automation.remind_due_follow_ups)
+    local = threading.Thread(target=_in_own_connection, args=(automation.remind_due_follow_ups,))
     local.start()
     local.join()
     counts = [r.get(timeout=60) for r in results]
