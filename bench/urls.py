@@ -20,16 +20,16 @@ from engagements.api.views import EngagementViewSet, FollowUpViewSet, SponsorVie
 from providers.api import ProviderViewSet
 
 RAW = {
-    "engagements": (EngagementViewSet, ("-created_at", "-id")),
-    "sponsors": (SponsorViewSet, ("name", "id")),
-    "providers": (ProviderViewSet, ("name", "id")),
-    "follow-ups": (FollowUpViewSet, ("-created_at", "-id")),
+    "engagements": EngagementViewSet,
+    "sponsors": SponsorViewSet,
+    "providers": ProviderViewSet,
+    "follow-ups": FollowUpViewSet,
 }
 
 
 @cache
 def _arrays(resource: str):
-    viewset, _ = RAW[resource]
+    viewset = RAW[resource]
     model = viewset.serializer_class.Meta.model
     return model, precompiled(model, viewset().lean_arrays())
 
@@ -39,12 +39,16 @@ def _default(value):
 
 
 def raw_list(request, resource: str):
-    viewset, ordering = RAW[resource]
+    viewset = RAW[resource]
     model, arrays = _arrays(resource)
     if request.GET.get("columns") == "scalar":
         arrays = {}
     size = min(100, max(1, int(request.GET.get("page_size", 25))))
-    rows = list(model.objects.order_by(*ordering).values(*viewset.lean_columns, **arrays)[:size])
+    rows = list(
+        model.objects.order_by(*viewset.pagination_class.ordering).values(*viewset.lean_columns, **arrays)[
+            :size
+        ]
+    )
     return HttpResponse(orjson.dumps({"results": rows}, default=_default), content_type="application/json")
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from core.cache import increment
 from core.models import ApiKey, ApiKeyScope
 from core.security_log import client_ip, log_event
 
@@ -56,9 +57,7 @@ def _failures(request) -> int:
 def _record_failure(request, event: str, prefix: str | None, message: str):
     """Count a bad key from this address and refuse; too many in a row lock the address out."""
     try:
-        key = _failure_key(request)
-        cache.add(key, 0, timeout=int(settings.API_KEY_COOLOFF.total_seconds()))
-        count = cache.incr(key)
+        count = increment(_failure_key(request), timeout=int(settings.API_KEY_COOLOFF.total_seconds()))
     except Exception:
         count = 0
     log_event(event, ip=client_ip(request), path=request.path, key_prefix=prefix, surface="api")

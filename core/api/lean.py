@@ -135,7 +135,7 @@ def precompiled(model, expressions: dict[str, Any]) -> dict[str, RawSQL]:
 
 
 def lean_path_available() -> bool:
-    """The lean path folds relations into the page query with PostgreSQL arrays."""
+    """The lean path folds relations into the page query with PostgreSQL arrays and JSON."""
     return connection.vendor == "postgresql"
 
 

@@ -1,13 +1,7 @@
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.api.auth import principal_id
-
-# INCR, and on a window's first request EXPIRE, as one atomic command.
-_INCREMENT = (
-    "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
-)
+from core.cache import increment
 
 
 class PrincipalRateThrottle(SimpleRateThrottle):
@@ -36,20 +30,7 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         self.remaining = (window + 1) * self.duration - now
-        return self._count(f"{key}:{window}", timeout=2 * self.duration) <= self.num_requests
-
-    def _count(self, key: str, timeout: int) -> int:
-        """This window's count, this request included."""
-        backend = caches["default"]
-        if isinstance(backend, RedisCache):
-            # One round trip on every API request, where the cache API takes two (EXISTS, INCRBY)
-            # and a third (SET NX) on a window's first request.
-            key = backend.make_and_validate_key(key)
-            return backend._cache.get_client(key, write=True).eval(_INCREMENT, 1, key, timeout)
-        try:
-            return backend.incr(key)
-        except ValueError:  # the window's first request (or its counter expired)
-            return 1 if backend.add(key, 1, timeout=timeout) else backend.incr(key)
+        return increment(f"{key}:{window}", timeout=2 * self.duration) <= self.num_requests
 
     def wait(self):
         return self.remaining
