@@ -1,12 +1,18 @@
+import logging
 import secrets
 import uuid
 
 import pghistory
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
-from rest_framework_api_key.models import AbstractAPIKey
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
+
+logger = logging.getLogger(__name__)
 
 
 def new_webhook_secret() -> str:
@@ -68,6 +74,50 @@ class ApiKeyScope(models.TextChoices):
     SPONSOR = "sponsor", "One sponsor"
 
 
+# Authentication reads a key from the cache (core.api.auth) and fills it from the database on a
+# miss, for API_KEY_CACHE_SECONDS. Every change to a key through the ORM (save, delete, cascade,
+# queryset update) replaces its entry with a marker that refuses refills for
+# API_KEY_STALE_SECONDS, so a revocation counts from the next request on: a request that read the
+# old row just before the change cannot put it back. A change made outside the ORM (raw SQL) is
+# seen once the entry expires.
+API_KEY_CACHE_SECONDS = 60
+API_KEY_STALE_SECONDS = 10
+API_KEY_STALE = "stale"
+
+
+def api_key_cache_key(prefix: str) -> str:
+    return f"api-key:{prefix}"
+
+
+def forget_api_keys(prefixes) -> None:
+    """Mark the cached keys stale now and again when the transaction commits."""
+    entries = {api_key_cache_key(prefix): API_KEY_STALE for prefix in prefixes}
+    if not entries:
+        return
+
+    def mark() -> None:
+        try:
+            cache.set_many(entries, timeout=API_KEY_STALE_SECONDS)
+        except Exception:  # the change stands; a cached copy expires within API_KEY_CACHE_SECONDS
+            logger.warning("Could not mark API keys %s stale in the cache", sorted(entries), exc_info=True)
+
+    mark()
+    transaction.on_commit(mark, robust=True)
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # The last use is recorded by authentication itself and decides nothing.
+        if set(kwargs) == {"last_used_at"}:
+            return super().update(**kwargs)
+        prefixes = list(self.values_list("prefix", flat=True))
+        updated = super().update(**kwargs)
+        forget_api_keys(prefixes)
+        return updated
+
+    update.alters_data = True
+
+
 @pghistory.track(exclude=["hashed_key"])
 class ApiKey(AbstractAPIKey):
     """A hashed API key for an external system; shown once, revocable, optionally expiring.
@@ -84,6 +134,8 @@ class ApiKey(AbstractAPIKey):
         "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    objects = APIKeyManager.from_queryset(ApiKeyQuerySet)()
+
     class Meta(AbstractAPIKey.Meta):
         constraints = [
             models.CheckConstraint(
@@ -97,6 +149,11 @@ class ApiKey(AbstractAPIKey):
     @property
     def is_usable(self) -> bool:
         return not self.revoked and not self.has_expired
+
+
+@receiver([post_save, post_delete], sender=ApiKey, dispatch_uid="api-key-forget-cached")
+def _forget_cached_api_key(sender, instance, **kwargs) -> None:
+    forget_api_keys([instance.prefix])
 
 
 class IdempotencyRecord(models.Model):

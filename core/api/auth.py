@@ -1,6 +1,8 @@
 """API-key authentication: `Authorization: Api-Key <prefix>.<secret>`."""
 
+import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -9,10 +11,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from core.cache import increment
-from core.models import ApiKey, ApiKeyScope
+from core.models import API_KEY_CACHE_SECONDS, ApiKey, ApiKeyScope, api_key_cache_key
 from core.security_log import client_ip, log_event
 
 KEYWORD = "Api-Key"
+# The last use is written at most once a minute, when the row is read (not cached): to about 2 minutes.
 LAST_USED_RESOLUTION_SECONDS = 60
 
 
@@ -47,11 +50,16 @@ def _failure_key(request) -> str:
     return f"api-key-failures:{client_ip(request)}"
 
 
-def _failures(request) -> int:
+def _failures_and_cached_key(request, prefix: str | None) -> tuple[int, Any]:
+    """The address's count of bad keys and the cache's entry for `prefix`, in one round trip."""
+    # Issued prefixes are letters and digits; anything else cannot name a key (nor a cache entry).
+    cached = prefix is not None and prefix.isascii() and prefix.isalnum()
+    keys = [_failure_key(request)] + ([api_key_cache_key(prefix)] if cached else [])
     try:
-        return cache.get(_failure_key(request), 0)
+        found = cache.get_many(keys)
     except Exception:  # the cache being down must not take authentication down with it
-        return 0
+        return 0, None
+    return found.get(keys[0], 0), found.get(keys[-1]) if cached else None
 
 
 def _record_failure(request, event: str, prefix: str | None, message: str):
@@ -66,12 +74,31 @@ def _record_failure(request, event: str, prefix: str | None, message: str):
     return exceptions.AuthenticationFailed(message)
 
 
-# On every API request: a raw query of the unique prefix skips the ORM's query compiler (a third
-# of the Python `ApiKey.objects.get(prefix=…)` costs). No join: the actor needs only `sponsor_id`.
+# A raw query of the unique prefix skips the ORM's query compiler (a third of the Python
+# `ApiKey.objects.get(prefix=…)` costs). No join: the actor needs only `sponsor_id`.
 _BY_PREFIX = 'SELECT * FROM "core_apikey" WHERE "prefix" = %s'
 
 
+def _key_from_database(prefix: str, cached) -> ApiKey | None:
+    """The key row, recording its use (to the minute) and caching it unless a change marked it stale."""
+    key = next(iter(ApiKey.objects.raw(_BY_PREFIX, [prefix])), None)
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    if cached is None:
+        with contextlib.suppress(Exception):
+            cache.add(api_key_cache_key(prefix), key, timeout=API_KEY_CACHE_SECONDS)
+    return key
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """The key comes from the cache (one round trip with the address's lock-out count) or, once a
+    minute per key and after any change to it, from the database; see `core.models.forget_api_keys`.
+    """
+
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
@@ -79,31 +106,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         keyword, _, raw = header.partition(" ")
         if keyword != KEYWORD:
             return None
-        if _failures(request) >= settings.API_KEY_FAILURE_LIMIT:
+        raw = raw.strip()
+        prefix = raw.partition(".")[0][:8] if raw and " " not in raw else None
+        failures, cached = _failures_and_cached_key(request, prefix)
+        if failures >= settings.API_KEY_FAILURE_LIMIT:
             minutes = int(settings.API_KEY_COOLOFF.total_seconds() // 60)
             raise exceptions.Throttled(
                 wait=settings.API_KEY_COOLOFF.total_seconds(),
                 detail=f"Too many invalid API keys from this address; try again in {minutes} minutes.",
             )
-        raw = raw.strip()
-        if not raw or " " in raw:
+        if prefix is None:
             raise _record_failure(
                 request, "api_key_invalid", None, "Malformed API key header: use 'Api-Key <key>'."
             )
-        prefix = raw.partition(".")[0][:8]
-        key = next(iter(ApiKey.objects.raw(_BY_PREFIX, [prefix])), None)
+        key = cached if isinstance(cached, ApiKey) else _key_from_database(prefix, cached)
         if key is None or not key.is_valid(raw):
             raise _record_failure(request, "api_key_invalid", prefix, "Invalid API key.")
         if key.revoked:
             raise _record_failure(request, "api_key_revoked_used", prefix, "This API key has been revoked.")
         if key.has_expired:
             raise _record_failure(request, "api_key_expired_used", prefix, "This API key has expired.")
-        now = timezone.now()
-        if (
-            key.last_used_at is None
-            or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
-        ):
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return KeyActor(key), key
 
     def authenticate_header(self, request) -> str:

@@ -1,7 +1,11 @@
+import logging
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.api.auth import principal_id
 from core.cache import increment
+
+logger = logging.getLogger(__name__)
 
 
 class PrincipalRateThrottle(SimpleRateThrottle):
@@ -11,7 +15,8 @@ class PrincipalRateThrottle(SimpleRateThrottle):
     window, where DRF's default keeps a list of every request's time in the last window, reads and
     writes it whole on each request (its size grows with the rate) and loses counts when two
     processes update it at once. A principal may burst to twice the rate across a window's edge,
-    which the budget tolerates.
+    which the budget tolerates. With the cache unreachable the request is served uncounted (and
+    logged), as authentication goes on without the cache.
     """
 
     scope = "principal"
@@ -30,7 +35,12 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window = int(now // self.duration)
         self.remaining = (window + 1) * self.duration - now
-        return increment(f"{key}:{window}", timeout=2 * self.duration) <= self.num_requests
+        try:
+            count = increment(f"{key}:{window}", timeout=2 * self.duration)
+        except Exception:  # the cache down: serve the request rather than fail it
+            logger.warning("Request budget not counted: the cache is unavailable", exc_info=True)
+            return True
+        return count <= self.num_requests
 
     def wait(self):
         return self.remaining

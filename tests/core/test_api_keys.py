@@ -160,3 +160,97 @@ def test_concurrent_requests_are_each_counted(monkeypatch):
     with ThreadPoolExecutor(max_workers=8) as pool:
         allowed = list(pool.map(attempt, range(40)))
     assert allowed.count(True) == 10
+
+
+# --- The cached key row ------------------------------------------------------------------------
+
+
+def _cached_key(django_assert_num_queries):
+    """A key whose row authentication has cached: the second request reads it from the cache."""
+    from django.core.cache import cache
+
+    from core.models import api_key_cache_key
+
+    key, raw = api_key()
+    cache.delete(api_key_cache_key(key.prefix))  # as if the marker of its creation had expired
+    client = api_client(raw)
+    assert client.get("/api/v1/catalogs/regions/").status_code == 200  # reads the row and caches it
+    with django_assert_num_queries(1):  # the page's statement only: no key row
+        assert client.get("/api/v1/catalogs/regions/").status_code == 200
+    return key, client
+
+
+def test_the_key_row_is_cached_between_requests(django_assert_num_queries):
+    _cached_key(django_assert_num_queries)
+
+
+def test_a_new_key_is_not_cached_until_its_change_marker_expires(django_assert_num_queries):
+    """Creation marks the prefix stale: a request that read an older row could not cache it."""
+    client = api_client(api_key()[1])
+    assert client.get("/api/v1/catalogs/regions/").status_code == 200  # also records the first use
+    with django_assert_num_queries(2):  # the key row again, then the page
+        assert client.get("/api/v1/catalogs/regions/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda key: ApiKey.objects.filter(pk=key.pk).update(revoked=True), "revoked"),
+        (lambda key: ApiKey.objects.filter(pk=key.pk).update(expiry_date=timezone.now()), "expired"),
+        (lambda key: ApiKey.objects.bulk_update([_revoked(key)], ["revoked"]), "revoked"),
+        (lambda key: _revoked(key).save(), "revoked"),
+        (lambda key: ApiKey.objects.filter(pk=key.pk).delete(), "Invalid API key"),
+        (lambda key: key.delete(), "Invalid API key"),
+    ],
+    ids=["update-revoked", "update-expiry", "bulk_update", "save", "queryset-delete", "delete"],
+)
+def test_a_change_to_a_cached_key_counts_from_the_next_request(django_assert_num_queries, change, message):
+    key, client = _cached_key(django_assert_num_queries)
+    change(key)
+    response = client.get("/api/v1/catalogs/regions/")
+    assert response.status_code == 401
+    assert message in response.json()["error"]["message"]
+
+
+def _revoked(key):
+    key.revoked = True
+    return key
+
+
+def test_deleting_the_sponsor_drops_its_cached_keys(django_assert_num_queries, superuser):
+    """The cascade deletes the keys one by one (their signal), so no cached copy outlives them."""
+    from django.core.cache import cache
+
+    from core.models import api_key_cache_key
+
+    sponsor = SponsorFactory()
+    key, raw = api_key(sponsor=sponsor)
+    cache.delete(api_key_cache_key(key.prefix))
+    client = api_client(raw)
+    assert client.get("/api/v1/sponsors/").status_code == 200
+    sponsor.delete()
+    assert client.get("/api/v1/sponsors/").status_code == 401
+
+
+def test_recording_the_last_use_keeps_the_cached_row(django_assert_num_queries):
+    """The last-use update is authentication's own and does not mark the key stale."""
+    key, client = _cached_key(django_assert_num_queries)
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now() - timedelta(hours=1))
+    with django_assert_num_queries(1):
+        assert client.get("/api/v1/catalogs/regions/").status_code == 200
+
+
+def test_authentication_works_with_the_cache_down(monkeypatch):
+    """The cache is an optimisation: with it unreachable every request reads the key row."""
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    key, raw = api_key()
+    for name in ("get_many", "add", "set_many", "get", "incr", "set"):
+        monkeypatch.setattr(cache, name, down)
+    client = api_client(raw)
+    assert client.get("/api/v1/catalogs/regions/").status_code == 200
+    ApiKey.objects.filter(pk=key.pk).update(revoked=True)
+    assert client.get("/api/v1/catalogs/regions/").status_code == 401
