@@ -94,6 +94,8 @@ TEMPLATES = [
 # --- Data -------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sourcewise.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with psycopg's C parser for timestamps (see core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     # psycopg 3's pool keeps connections warm; it replaces persistent connections (CONN_MAX_AGE).
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -53,8 +53,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
         "s.CACHES['default']['BACKEND'], 'pool' in s.DATABASES['default']['OPTIONS']",
     )
     assert out == (
-        "('django.db.backends.postgresql', 'db.internal', 'redis://cache.internal:6379/0', "
-        "'core.cache.RedisCache', True)"
+        "('core.postgresql', 'db.internal', 'redis://cache.internal:6379/0', 'core.cache.RedisCache', True)"
     )
 
 
