@@ -334,7 +334,7 @@ class ScaleBuilder:
                     "Head of Clinical Operations",
                     True,
                     True,
-                    self.now,
+                    self._past(900),
                 )
 
         return self.writer.write(
@@ -567,6 +567,8 @@ class ScaleBuilder:
                 index = rng.randrange(count)
                 status = FollowUpStatus.OPEN if rng.random() < 0.6 else FollowUpStatus.DONE
                 due = self.now + timedelta(hours=rng.randint(-24 * 60, 24 * 30))
+                # Written up to three months before it falls due (and before now), to the second.
+                created = min(due, self.now) - timedelta(seconds=rng.randint(3600, 90 * 86400))
                 yield (
                     self._uuid(),
                     self.engagement_meta[index][3],
@@ -580,7 +582,7 @@ class ScaleBuilder:
                     due if status != FollowUpStatus.OPEN else None,
                     "",
                     None,
-                    self.now,
+                    created,
                 )
 
         return self.writer.write(

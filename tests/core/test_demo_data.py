@@ -1,8 +1,9 @@
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from core.models import User
-from engagements.models import Engagement, FollowUp, Sponsor, SponsorProfile, Stage
+from engagements.models import Contact, Engagement, FollowUp, Sponsor, SponsorProfile, Stage
 from providers.models import Provider, ProviderKind
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,14 @@ def test_scale_option_generates_the_planned_volumes(capsys):
     assert Sponsor.objects.count() == demo + plan.sponsors
     assert Engagement.objects.filter(name__contains=" study ").count() >= plan.engagements
     assert Provider.objects.filter(name__startswith="Scale provider").count() == plan.providers
-    assert FollowUp.objects.filter(title__startswith="Follow-up ").count() == plan.follow_ups
+    follow_ups = FollowUp.objects.filter(title__startswith="Follow-up ")
+    assert follow_ups.count() == plan.follow_ups
+    # Rows are written apart in time, as in use: lists are paged by creation time, and a page of
+    # equal times would send the cursor back to counting rows (an OFFSET).
+    assert follow_ups.values("created_at").distinct().count() > 0.95 * plan.follow_ups
+    assert not follow_ups.filter(created_at__gt=F("due_at")).exists()
+    contacts = Contact.objects.filter(email__endswith=".example")
+    assert contacts.values("created_at").distinct().count() > 0.95 * contacts.count()
     # Generated engagements are consistent with the pipeline: each has one stage-history row.
     generated = Engagement.objects.filter(name__regex=r" study \d+$")
     assert generated.count() == plan.engagements
