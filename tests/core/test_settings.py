@@ -107,3 +107,16 @@ def test_cache_is_redis_when_configured():
     cache.set("ci-probe", "ok", 5)
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     assert cache.get("ci-probe") == "ok"
+
+
+def test_gunicorn_workers_exempt_their_startup_objects_from_the_collector():
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert config["worker_class"] == "gthread"
+    try:
+        config["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
