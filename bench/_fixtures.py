@@ -25,10 +25,15 @@ REMINDER_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 
 def staff_api_key(name: str = BENCH_KEY_NAME) -> str:
     """A new staff-scope key (the previous run's key of that name is deleted)."""
-    from core.models import ApiKey
+    from django.core.cache import cache
+
+    from core.models import ApiKey, api_key_cache_key
 
     ApiKey.objects.filter(name=name).delete()
-    _, raw = ApiKey.objects.create_key(name=name, scope="staff")
+    key, raw = ApiKey.objects.create_key(name=name, scope="staff")
+    # Creating a key marks its cache entry stale for 10 s (core.models.forget_api_keys), against a
+    # request that read an older row; a new key has none, so its requests may cache it at once.
+    cache.delete(api_key_cache_key(key.prefix))
     return raw
 
 
