@@ -90,7 +90,7 @@ def api_key_cache_key(prefix: str) -> str:
 
 
 def forget_api_keys(prefixes) -> None:
-    """Mark the cached keys stale now and again when the transaction commits."""
+    """Mark the cached keys stale now and, inside a transaction, again when it commits."""
     entries = {api_key_cache_key(prefix): API_KEY_STALE for prefix in prefixes}
     if not entries:
         return
@@ -101,8 +101,9 @@ def forget_api_keys(prefixes) -> None:
         except Exception:  # the change stands; a cached copy expires within API_KEY_CACHE_SECONDS
             logger.warning("Could not mark API keys %s stale in the cache", sorted(entries), exc_info=True)
 
-    mark()
-    transaction.on_commit(mark, robust=True)
+    if transaction.get_connection().in_atomic_block:
+        mark()  # before the commit too: a reader of the old row must not cache it meanwhile
+    transaction.on_commit(mark, robust=True)  # outside a transaction: at once
 
 
 class ApiKeyQuerySet(models.QuerySet):
