@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -9,7 +10,12 @@ from django.views.decorators.cache import never_cache
 
 from core.admin_tools import GuardedChangeListMixin
 from core.links import safe_next
+from core.lockout import AddressLimitMixin
 from engagements.selectors import follow_up_buckets, open_follow_ups_for, pipeline_summary
+
+
+class StaffAuthenticationForm(AddressLimitMixin, AdminAuthenticationForm):
+    """The admin's sign-in, with the per-address limit across user names (core.lockout)."""
 
 
 class SourcewiseAdminSite(admin.AdminSite):
@@ -23,6 +29,7 @@ class SourcewiseAdminSite(admin.AdminSite):
     site_title = "Sourcewise admin"
     index_title = "My work"
     index_template = "admin/sourcewise_index.html"
+    login_form = StaffAuthenticationForm
 
     def register(self, model_or_iterable, admin_class=None, **options):
         # Every changelist, ours and the libraries' (Celery beat, results, history), answers a

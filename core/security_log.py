@@ -9,6 +9,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from core.client_ip import client_ip
+
 logger = logging.getLogger("sourcewise.security")
 
 ALLOWED_FIELDS = {
@@ -27,10 +29,6 @@ ALLOWED_FIELDS = {
     "until",
     "surface",
 }
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def log_event(event: str, **fields) -> None:

@@ -15,6 +15,9 @@ def _surface(request) -> str:
 @receiver(user_login_failed, dispatch_uid="security-login-failed")
 def login_failed(sender, credentials=None, request=None, **kwargs):
     # `credentials` has the password blanked by Django; only the e-mail is kept.
+    from core import lockout
+
+    lockout.record_failure(request)
     log_event(
         "login_failed",
         email=(credentials or {}).get("username") or (credentials or {}).get("email"),

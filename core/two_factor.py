@@ -52,3 +52,24 @@ def verify(request, token: str) -> bool:
             otp_login(request, device)
             return True
     return False
+
+
+def second_factor_required(user) -> bool:
+    """Must this signed-in person's session pass a second factor before it reaches any data?
+
+    Staff: always (unless ADMIN_REQUIRE_2FA is off, for local use). Portal members: when the
+    platform requires it, when any sponsor they belong to requires it, or once they enrolled.
+    The admin, the portal and the API's session authentication all ask this one question.
+    """
+    from django.conf import settings
+    from django_otp import user_has_device
+
+    if user.is_staff:
+        return settings.ADMIN_REQUIRE_2FA
+    if settings.PORTAL_REQUIRE_2FA:
+        return True
+    from engagements.models import SponsorMembership
+
+    return SponsorMembership.objects.filter(
+        user=user, sponsor__require_two_factor=True
+    ).exists() or user_has_device(user)

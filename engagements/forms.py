@@ -3,8 +3,10 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from core.lockout import AddressLimitMixin
 
-class PortalAuthenticationForm(AuthenticationForm):
+
+class PortalAuthenticationForm(AddressLimitMixin, AuthenticationForm):
     """Sign-in for sponsors' people. Staff accounts belong to the admin, not the portal."""
 
     error_messages = {

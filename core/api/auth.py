@@ -13,6 +13,7 @@ from rest_framework import authentication, exceptions
 from core.cache import increment
 from core.models import API_KEY_CACHE_SECONDS, ApiKey, ApiKeyScope, api_key_cache_key
 from core.security_log import client_ip, log_event
+from core.two_factor import second_factor_required
 
 KEYWORD = "Api-Key"
 # The last use is written at most once a minute, when the row is read (not cached): to about 2 minutes.
@@ -74,6 +75,14 @@ def _record_failure(request, event: str, prefix: str | None, message: str):
     return exceptions.AuthenticationFailed(message)
 
 
+def _locked_out() -> exceptions.Throttled:
+    minutes = int(settings.API_KEY_COOLOFF.total_seconds() // 60)
+    return exceptions.Throttled(
+        wait=settings.API_KEY_COOLOFF.total_seconds(),
+        detail=f"Too many invalid API keys from this address; try again in {minutes} minutes.",
+    )
+
+
 # A raw query of the unique prefix skips the ORM's query compiler (a third of the Python
 # `ApiKey.objects.get(prefix=…)` costs). No join: the actor needs only `sponsor_id`.
 _BY_PREFIX = 'SELECT * FROM "core_apikey" WHERE "prefix" = %s'
@@ -109,18 +118,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         prefix = raw.partition(".")[0][:8] if raw and " " not in raw else None
         failures, cached = _failures_and_cached_key(request, prefix)
-        if failures >= settings.API_KEY_FAILURE_LIMIT:
-            minutes = int(settings.API_KEY_COOLOFF.total_seconds() // 60)
-            raise exceptions.Throttled(
-                wait=settings.API_KEY_COOLOFF.total_seconds(),
-                detail=f"Too many invalid API keys from this address; try again in {minutes} minutes.",
-            )
+        # A locked-out address still lets a valid key through: clients behind one NAT or proxy
+        # must not lose their access to somebody else's bad keys. Only bad keys wait.
+        locked_out = failures >= settings.API_KEY_FAILURE_LIMIT
         if prefix is None:
+            if locked_out:
+                raise _locked_out()
             raise _record_failure(
                 request, "api_key_invalid", None, "Malformed API key header: use 'Api-Key <key>'."
             )
         key = cached if isinstance(cached, ApiKey) else _key_from_database(prefix, cached)
         if key is None or not key.is_valid(raw):
+            if locked_out:
+                raise _locked_out()
             raise _record_failure(request, "api_key_invalid", prefix, "Invalid API key.")
         if key.revoked:
             raise _record_failure(request, "api_key_revoked_used", prefix, "This API key has been revoked.")
@@ -130,6 +140,45 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return KEYWORD
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """The browser session, accepted only once it passed its second factor where one is required
+    (staff always; portal members per `core.two_factor.second_factor_required`). A password alone
+    opens nothing here that it cannot open in the admin or the portal."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        if second_factor_required(user) and not user.is_verified():
+            log_event(
+                "session_unverified_refused",
+                actor=f"user:{user.email}",
+                ip=client_ip(request),
+                path=request.path,
+                method=request.method,
+                surface="api",
+            )
+            raise exceptions.AuthenticationFailed(
+                "This session has not passed two-factor authentication. Finish signing in with "
+                "your authenticator code, or use an API key."
+            )
+        return result
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "core.api.auth.VerifiedSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The admin's or the portal's session, after its second factor.",
+        }
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
