@@ -219,6 +219,8 @@ ADDRESS_COOLOFF = timedelta(minutes=env.int("ADDRESS_COOLOFF_MINUTES", default=3
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Sourcewise")
 PORTAL_REQUIRE_2FA = env.bool("PORTAL_REQUIRE_2FA", default=False)
 ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)  # staff: password and TOTP code
+# A first authenticator is set up only through a one-time link (core/enrolment.py), valid this long.
+ENROLMENT_LINK_HOURS = env.int("ENROLMENT_LINK_HOURS", default=24)
 
 # --- I18N, files ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

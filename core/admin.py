@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
@@ -58,6 +59,72 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ["last_login", "date_joined"]
+    actions = ["email_enrolment_links", "hand_over_enrolment_link", "reset_two_factor"]
+
+    def _may_enrol(self, request) -> bool:
+        return request.user.is_superuser or request.user.has_perm("core.add_enrolmentlink")
+
+    @admin.action(description="E-mail a two-factor set-up link to the selected people")
+    def email_enrolment_links(self, request, queryset):
+        from core import enrolment
+
+        if not self._may_enrol(request):
+            self.message_user(request, "Only administrators may send set-up links.", messages.ERROR)
+            return None
+        users = list(queryset.filter(is_active=True))
+        for user in users:
+            enrolment.send_by_email(user=user, by=request.user)
+        self.message_user(
+            request, f"Set-up link e-mailed to {len(users)} {'person' if len(users) == 1 else 'people'}."
+        )
+        return None
+
+    @admin.action(description="Create a two-factor set-up link to hand over (one person)")
+    def hand_over_enrolment_link(self, request, queryset):
+        from django.template.response import TemplateResponse
+
+        from core import enrolment
+        from core.errors import ApplicationError
+
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one person.", messages.ERROR)
+            return None
+        user = queryset.get()
+        try:
+            path = enrolment.hand_over(user=user, by=request.user)
+        except ApplicationError as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Two-factor set-up link for {user}",
+            "person": user,
+            "url": f"{settings.SITE_URL}{path}",
+            "hours": settings.ENROLMENT_LINK_HOURS,
+        }
+        response = TemplateResponse(request, "admin/enrolment_link.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Reset two-factor (lost phone): remove authenticators, e-mail a set-up link")
+    def reset_two_factor(self, request, queryset):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from core import audit, enrolment
+        from core.security_log import log_event
+
+        if not self._may_enrol(request):
+            self.message_user(request, "Only administrators may reset two-factor.", messages.ERROR)
+            return None
+        users = list(queryset)
+        with audit.because("two-factor reset by an administrator"):
+            TOTPDevice.objects.filter(user__in=users).delete()
+        for user in users:
+            log_event("totp_reset", actor=f"user:{request.user.email}", email=user.email)
+            if user.is_active:
+                enrolment.send_by_email(user=user, by=request.user)
+        self.message_user(request, f"Two-factor reset for {len(users)}; set-up links e-mailed.")
+        return None
 
 
 # --- API keys, webhooks, outbox ----------------------------------------------------------------

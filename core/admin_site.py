@@ -64,12 +64,15 @@ class SourcewiseAdminSite(admin.AdminSite):
         return [
             path("audit/", self.admin_view(audit_trail_view(self)), name="audit_trail"),
             path("two-factor/", self.two_factor_view, name="two_factor"),
+            path("two-factor/enrol/<str:token>/", self.two_factor_enrol_view, name="two_factor_enrol"),
             *super().get_urls(),
         ]
 
     @method_decorator(never_cache)
     def two_factor_view(self, request):
-        """Enrol an authenticator (first time) or enter its current code."""
+        """Enter the authenticator's current code; or, the first time, set one up through an
+        enrolment link (the password alone never enrols a device: core/enrolment.py)."""
+        from django.contrib import messages
         from django_otp import user_has_device
 
         from core import two_factor
@@ -80,11 +83,18 @@ class SourcewiseAdminSite(admin.AdminSite):
             return redirect("admin:login")
         next_url = safe_next(request, reverse("admin:index"))
         enrolled = user_has_device(user)
-        device = None if enrolled else two_factor.pending_device(user)
+        setup = {} if enrolled else two_factor.enrolment_context(request)
+        if request.method == "POST" and not enrolled and request.POST.get("action") == "send_link":
+            messages.info(request, two_factor.request_link_by_email(request))
+            return redirect(request.get_full_path())
         form = TokenForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and (enrolled or setup.get("link")) and form.is_valid():
             token = form.cleaned_data["token"]
-            if two_factor.verify(request, token) if enrolled else two_factor.confirm(request, device, token):
+            if enrolled:
+                accepted = two_factor.verify(request, token)
+            else:
+                accepted = two_factor.confirm(request, setup["device"], token, setup["link"])
+            if accepted:
                 return redirect(next_url)
             form.add_error("token", "That code is not valid. Use the code your app shows now.")
         context = {
@@ -92,11 +102,24 @@ class SourcewiseAdminSite(admin.AdminSite):
             "title": "Two-factor authentication",
             "form": form,
             "enrolled": enrolled,
-            "qr_svg": None if enrolled else two_factor.qr_svg(device.config_url),
-            "secret": None if enrolled else two_factor.readable_secret(device),
             "next": next_url,
+            **setup,
         }
-        return render(request, "admin/two_factor.html", context)
+        return render(
+            request, "admin/two_factor.html", context, status=400 if setup.get("link_error") else 200
+        )
+
+    @method_decorator(never_cache)
+    def two_factor_enrol_view(self, request, token):
+        """An enrolment link: its token goes into the session only, then to the set-up page (after
+        signing in, if needed), where it is checked against the person."""
+        from core import enrolment
+
+        enrolment.stash_token(request, token)
+        target = reverse("admin:two_factor")
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('admin:login')}?{urlencode({REDIRECT_FIELD_NAME: target})}")
+        return redirect(target)
 
     def index(self, request, extra_context=None):
         context = {

@@ -316,3 +316,37 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to} ({self.status})"
+
+
+class EnrolmentChannel(models.TextChoices):
+    EMAIL = "email", "E-mailed to the person"
+    HANDED_OVER = "handed_over", "Created by an administrator to hand over"
+
+
+@pghistory.track(exclude=["token_hash"])
+class EnrolmentLink(models.Model):
+    """A one-time link that lets a person set up their authenticator app (the second factor).
+
+    A password alone never enrols a device: the link is the second proof (the person's mailbox,
+    or an administrator who handed it over). It expires, works once, and only for its own user;
+    only a hash of its token is stored.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="enrolment_links")
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    channel = models.CharField(max_length=12, choices=EnrolmentChannel.choices)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "two-factor enrolment link"
+
+    def __str__(self) -> str:
+        return f"Enrolment link for {self.user} ({self.get_channel_display()})"

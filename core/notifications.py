@@ -78,6 +78,10 @@ def render(notification: Notification) -> tuple[str, str, str]:
     if notification.kind == "portal_invitation":
         user_id = context.get("password_setup_user_id")
         context["url"] = _password_setup_link(user_id) if user_id else absolute_url(reverse("portal:login"))
+    if notification.kind == "two_factor_enrolment":
+        from core.enrolment import emailed_link_url
+
+        context["url"] = emailed_link_url(context.get("enrolment_link_id"))
     folder = f"emails/{notification.kind}"
     subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
     return (

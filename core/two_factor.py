@@ -31,16 +31,34 @@ def pending_device(user):
     )
 
 
-def confirm(request, device, token: str) -> bool:
-    """Confirm an enrolment with a first code and mark the session verified."""
+def confirm(request, device, token: str, link) -> bool:
+    """Confirm an enrolment with a first code, using up the session's enrolment link, and mark
+    the session verified. A wrong code, or a link another session used meanwhile, confirms nothing."""
     from django_otp import login as otp_login
 
+    from core import enrolment
+
     if not device.verify_token(token):
+        _log_wrong_code(request, enrolling=True)
+        return False
+    if not enrolment.consume(request, link):
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     otp_login(request, device)
     return True
+
+
+def _log_wrong_code(request, *, enrolling: bool) -> None:
+    from core.security_log import client_ip, log_event
+
+    log_event(
+        "totp_failed",
+        actor=f"user:{request.user.email}",
+        ip=client_ip(request),
+        path=request.path,
+        reason="enrolment" if enrolling else "sign-in",
+    )
 
 
 def verify(request, token: str) -> bool:
@@ -51,7 +69,53 @@ def verify(request, token: str) -> bool:
         if device.verify_token(token):
             otp_login(request, device)
             return True
+    _log_wrong_code(request, enrolling=False)
     return False
+
+
+def enrolment_context(request) -> dict:
+    """What a two-factor page shows an unenrolled person: the QR code once their session opened
+    an enrolment link (core.enrolment), else nothing but the way to get a link."""
+    from core import enrolment
+
+    pending = request.session.pop(enrolment.PENDING_TOKEN_KEY, None)
+    error = None
+    if pending:
+        from core.errors import ApplicationError
+
+        try:
+            enrolment.open_link(request, pending)
+        except ApplicationError as refusal:
+            error = refusal.message
+    link = enrolment.session_link(request)
+    if link is None:
+        return {"link": None, "device": None, "link_error": error}
+    device = pending_device(request.user)
+    return {
+        "link": link,
+        "device": device,
+        "link_error": None,
+        "qr_svg": qr_svg(device.config_url),
+        "secret": readable_secret(device),
+    }
+
+
+def request_link_by_email(request) -> str:
+    """The person asks for a set-up link at their own address; the words to show them."""
+    from core import enrolment
+
+    if enrolment.send_by_email(user=request.user):
+        return f"We sent a set-up link to {request.user.email}. It works once, for {_hours()} hours."
+    return (
+        f"A set-up link was sent to {request.user.email} a few minutes ago. Check your inbox (and "
+        "spam folder) before asking again."
+    )
+
+
+def _hours() -> int:
+    from django.conf import settings
+
+    return settings.ENROLMENT_LINK_HOURS
 
 
 def second_factor_required(user) -> bool:

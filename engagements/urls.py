@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/enrol/<str:token>/", views.two_factor_enrol, name="two_factor_enrol"),
     path("organisation/", views.switch_sponsor, name="switch_sponsor"),
     path("engagements/<uuid:engagement_id>/", views.engagement_detail, name="engagement"),
 ]

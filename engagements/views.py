@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods
@@ -50,13 +51,21 @@ class PortalPasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
-    """Enrol an authenticator app: scan the QR code (or type the key), confirm with a code."""
+    """Enrol an authenticator app, once the session opened a one-time set-up link (the password
+    alone never enrols a device: core/enrolment.py): scan the QR code, confirm with a code."""
     if not request.user.is_authenticated or request.user.is_staff:
         return redirect("portal:login")
-    device = two_factor.pending_device(request.user)
+    from django_otp import user_has_device
+
+    if user_has_device(request.user):
+        return redirect(f"{reverse('portal:two_factor_verify')}?next={safe_next(request, '')}")
+    setup = two_factor.enrolment_context(request)
+    if request.method == "POST" and request.POST.get("action") == "send_link":
+        messages.info(request, two_factor.request_link_by_email(request))
+        return redirect(request.get_full_path())
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if two_factor.confirm(request, device, form.cleaned_data["token"]):
+    if request.method == "POST" and setup["link"] and form.is_valid():
+        if two_factor.confirm(request, setup["device"], form.cleaned_data["token"], setup["link"]):
             messages.success(request, "Two-factor authentication is on for your account.")
             return redirect(safe_next(request, reverse("portal:dashboard")))
         form.add_error(
@@ -65,12 +74,21 @@ def two_factor_setup(request):
     return render(
         request,
         "portal/two_factor_setup.html",
-        {
-            "form": form,
-            "qr_svg": two_factor.qr_svg(device.config_url),
-            "secret": two_factor.readable_secret(device),
-        },
+        {"form": form, **setup},
+        status=400 if setup.get("link_error") else 200,
     )
+
+
+@require_http_methods(["GET"])
+def two_factor_enrol(request, token):
+    """A set-up link: its token goes into the session only, then to the set-up page (after
+    signing in, if needed), where it is checked against the person."""
+    from core import enrolment
+
+    enrolment.stash_token(request, token)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("portal:two_factor_setup"))
+    return redirect("portal:two_factor_setup")
 
 
 @require_http_methods(["GET", "POST"])

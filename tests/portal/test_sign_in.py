@@ -1,6 +1,7 @@
 """Signing in to the portal: passwords, invitations, resets, two factors, lock-out, staff."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -96,12 +97,18 @@ def test_password_reset_emails_a_link_to_members_only(client, member, account_ma
     assert "/portal/password-reset/" in mail.outbox[0].body
 
 
-def test_two_factor_can_be_made_mandatory_per_sponsor(client, member):
+def test_two_factor_can_be_made_mandatory_per_sponsor(client, member, django_capture_on_commit_callbacks):
     member.sponsor.require_two_factor = True
     member.sponsor.save()
     client.force_login(member.user)
     response = client.get(reverse("portal:dashboard"))
     assert response.status_code == 302 and reverse("portal:two_factor_setup") in response["Location"]
+    page = client.get(reverse("portal:two_factor_setup")).content.decode()
+    assert "<svg" not in page and "E-mail me a set-up link" in page  # the password alone enrols nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:two_factor_setup"), {"action": "send_link"})
+    (link,) = re.findall(r"http://\S+/portal/two-factor/enrol/\S+/", mail.outbox[-1].body)
+    client.get(urlsplit(link).path)
     page = client.get(reverse("portal:two_factor_setup")).content.decode()
     assert "<svg" in page
     device = TOTPDevice.objects.get(user=member.user, confirmed=False)

@@ -91,6 +91,7 @@ PORTAL_ROUTES_WITHOUT_OBJECTS = {
     "password_reset_complete",
     "two_factor_setup",
     "two_factor_verify",
+    "two_factor_enrol",  # takes a one-time set-up token for the signed-in person only
     "switch_sponsor",
 }
 

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import enrolment
 from core.models import ApiKey
-from tests.factories import PASSWORD, api_client, api_key
+from tests.factories import PASSWORD, UserFactory, api_client, api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,13 @@ def test_staff_need_a_second_factor_to_reach_the_admin(client, account_manager, 
     assert index.status_code == 302
     two_factor = client.get(index["Location"], follow=True)
     assert two_factor.redirect_chain[-1][0].startswith(reverse("admin:two_factor"))
-    assert "scanning this code" in two_factor.content.decode() and "<svg" in two_factor.content.decode()
+    page = two_factor.content.decode()
+    assert "scanning this code" not in page and "E-mail me a set-up link" in page
     assert client.get(reverse("admin:engagements_sponsor_changelist")).status_code == 302
+    path = enrolment.hand_over(user=account_manager, by=UserFactory(is_staff=True, is_superuser=True))
+    client.get(path)
+    page = client.get(reverse("admin:two_factor")).content.decode()
+    assert "scanning this code" in page and "<svg" in page
     device = TOTPDevice.objects.get(user=account_manager)
     client.post(reverse("admin:two_factor"), {"token": "123456"})
     device.throttle_reset()
