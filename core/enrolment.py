@@ -23,7 +23,8 @@ from core.models import EnrolmentChannel, EnrolmentLink, User
 from core.security_log import log_event
 
 SESSION_KEY = "two_factor_enrolment_link"
-PENDING_TOKEN_KEY = "two_factor_enrolment_token"  # opened before signing in; checked after
+# The session key under which a link opened before signing in waits to be checked.
+PENDING_TOKEN_KEY = "two_factor_enrolment_token"  # noqa: S105 - a session key name, not a secret
 RESEND_AFTER = timedelta(minutes=5)
 
 
