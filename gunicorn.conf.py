@@ -16,6 +16,8 @@ import os
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("WEB_THREADS", 1))
 worker_class = "gthread"
+# The access log never shows password-reset, invitation or two-factor set-up tokens.
+logger_class = "core.gunicorn_logging.RedactingLogger"
 
 
 def post_worker_init(worker):

@@ -68,6 +68,19 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.email
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        # What the security log compares a save against (core.signals.user_privileges_changed).
+        user._privileges_loaded = {
+            field: getattr(user, field)
+            for field in ("is_staff", "is_superuser", "is_active")
+            if field in user.__dict__
+        }
+        if len(user._privileges_loaded) < 3:
+            user._privileges_loaded = None
+        return user
+
 
 class ApiKeyScope(models.TextChoices):
     STAFF = "staff", "Staff (all sponsors)"

@@ -7,6 +7,7 @@ or answers ever reach the log.
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from core.client_ip import client_ip
@@ -28,6 +29,7 @@ ALLOWED_FIELDS = {
     "since",
     "until",
     "surface",
+    "change",
 }
 
 
@@ -64,3 +66,29 @@ class JSONLineFormatter(logging.Formatter):
             **getattr(record, "security", {}),
         }
         return json.dumps(payload, default=str)
+
+
+# One-time tokens in URLs: password-reset and invitation links (portal/password-reset/<uid>/<token>/)
+# and two-factor set-up links (two-factor/enrol/<token>/), raw or URL-encoded (inside ?next=...).
+_SLASH = r"(?:/|%2F)"
+_TOKEN_IN_URL = re.compile(
+    rf"(?P<keep>password-reset{_SLASH}(?!sent{_SLASH}|done{_SLASH})[^/%?&\s]+{_SLASH}|two-factor{_SLASH}enrol{_SLASH})"
+    r"(?P<token>(?!set-password)[^/%?&\s\"']+)",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """The text with every one-time token in a URL replaced by `[redacted]`."""
+    return _TOKEN_IN_URL.sub(r"\g<keep>[redacted]", text) if "-" in text else text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """On every log handler: no password-reset, invitation or set-up token reaches a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True

@@ -23,6 +23,10 @@ def bad_request(request, exception=None):
 
 
 def forbidden(request, exception=None):
+    if request.path.startswith("/admin/"):
+        from core.security_log import log_access_refused
+
+        log_access_refused(request, status=403, surface="admin")
     if _is_api(request):
         return JsonResponse(
             error_body("permission_denied", "You do not have permission to do this."), status=403
