@@ -367,6 +367,8 @@ LOGGING = {
 }
 
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Webhooks reach public addresses only (core/network.py); on-premise receivers' ranges go here.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 
 # --- Audit trail (django-pghistory: database triggers, PostgreSQL) ----------------------------
 import pghistory  # noqa: E402 - the settings below are pghistory objects

@@ -228,9 +228,17 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def clean(self) -> None:
+        from core.network import target_problem
+
+        errors = {}
         unknown = sorted(set(self.events or []) - set(WebhookEvent.values))
         if unknown or not self.events:
-            raise ValidationError({"events": f"Choose events from: {', '.join(WebhookEvent.values)}."})
+            errors["events"] = f"Choose events from: {', '.join(WebhookEvent.values)}."
+        problem = target_problem(self.url) if self.url else None
+        if problem:
+            errors["url"] = problem
+        if errors:
+            raise ValidationError(errors)
 
 
 class DeliveryStatus(models.TextChoices):

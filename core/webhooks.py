@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import outbox
+from core import network, outbox
 from core.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def deliver(delivery_id) -> DeliveryResult:
         return DeliveryResult("skipped")
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    request = urllib.request.Request(  # noqa: S310 - staff-registered http(s) endpoint
+    request = urllib.request.Request(  # noqa: S310 - http(s) only; public addresses only (core.network)
         delivery.endpoint.url,
         data=body,
         method="POST",
@@ -106,7 +106,7 @@ def deliver(delivery_id) -> DeliveryResult:
     )
     status_code, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with network.opener().open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             status_code = response.status
     except urllib.error.HTTPError as failure:
         status_code, error = failure.code, f"HTTP {failure.code}"

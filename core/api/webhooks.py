@@ -28,6 +28,14 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
     def validate_events(self, value):
         return list(dict.fromkeys(value))
 
+    def validate_url(self, value):
+        from core.network import target_problem
+
+        problem = target_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(read_only=True, help_text="Shown once: sign-checking key for deliveries.")

@@ -18,6 +18,13 @@ from tests.factories import EngagementFactory, SponsorFactory, submitted_assessm
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _receivers_on_loopback_allowed(settings):
+    # These tests deliver to real servers on this machine; a deployment allows on-premise ranges
+    # the same way (tests/security/test_webhook_targets.py covers the refusals).
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
 class Receiver:
     """A real HTTP server on localhost that records what it receives and answers `status`."""
 
