@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -18,6 +17,7 @@ from assessments.models import (
     Choice,
     Question,
     Questionnaire,
+    QuestionnaireStatus,
     Recommendation,
     Report,
     ReportStatus,
@@ -28,6 +28,7 @@ from assessments.presentation import recommendation_context
 from assessments.selectors import latest_recommendation
 from core.admin_tools import (
     QuickCountPaginator,
+    ReasonForChangeMixin,
     add_application_error,
     message_application_error,
     mine_filter,
@@ -79,13 +80,14 @@ class QuestionnaireForm(forms.ModelForm):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(FrozenQuestionnaireMixin, SimpleHistoryAdmin):
+class QuestionnaireAdmin(ReasonForChangeMixin, FrozenQuestionnaireMixin, SimpleHistoryAdmin):
     form = QuestionnaireForm
     list_display = ["name", "version", "status", "published_at", "question_count", "assessment_count"]
     list_filter = ["status", "name"]
     search_fields = ["name"]
     inlines = [SectionInline]
     actions = ["publish", "create_new_version", "retire"]
+    readonly_fields = ["signatures"]
 
     def _questionnaire_of(self, obj):
         return obj
@@ -126,9 +128,80 @@ class QuestionnaireAdmin(FrozenQuestionnaireMixin, SimpleHistoryAdmin):
         if done:
             self.message_user(request, f"{verb} {done} questionnaire(s).", messages.SUCCESS)
 
-    @admin.action(description="Publish (freezes the version)")
+    @admin.action(description="Publish (freezes the version; signed)")
     def publish(self, request, queryset):
-        self._run(request, queryset, services.publish_questionnaire, "Published")
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Publishing is a signed act: choose one questionnaire at a time.", messages.ERROR
+            )
+            return None
+        return redirect("admin:assessments_questionnaire_publish", queryset.get().pk)
+
+    def get_urls(self):
+        return [
+            path(
+                "<uuid:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="assessments_questionnaire_publish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def publish_view(self, request, object_id):
+        from core import signatures
+        from core.admin_signing import sign_view
+
+        questionnaire = get_object_or_404(Questionnaire, pk=object_id)
+        if not request.user.has_perm("assessments.change_questionnaire"):
+            raise PermissionDenied
+        change_url = reverse("admin:assessments_questionnaire_change", args=[questionnaire.pk])
+        problems = services.questionnaire_problems(questionnaire)
+        if questionnaire.status != QuestionnaireStatus.DRAFT or problems:
+            # Said before anyone types a password: what stands in the way of publishing.
+            reason = " ".join(problems) or f"It is {questionnaire.get_status_display().lower()}, not a draft."
+            messages.error(request, f"{questionnaire} cannot be published: {reason}")
+            return redirect(change_url)
+
+        def perform(data):
+            services.publish_questionnaire_signed(
+                questionnaire=questionnaire,
+                by=request.user,
+                meaning=data["meaning"],
+                comment=data["comment"],
+                request=request,
+                password=data["password"],
+                code=data["code"],
+            )
+
+        def done():
+            self.message_user(request, f"Published and signed {questionnaire}.", messages.SUCCESS)
+            return redirect(change_url)
+
+        return sign_view(
+            request,
+            admin_site=self.admin_site,
+            title="Publish the questionnaire",
+            intro="Publishing freezes this version: new assessments use it, and changes need a new "
+            "version. Sign it as its author, reviewer or approver.",
+            record_label=str(questionnaire),
+            meanings=signatures.meanings_for(questionnaire),
+            perform=perform,
+            done=done,
+            cancel_url=change_url,
+            breadcrumbs=[
+                ("Questionnaires", reverse("admin:assessments_questionnaire_changelist")),
+                (str(questionnaire), change_url),
+            ],
+        )
+
+    @admin.display(description="signatures")
+    def signatures(self, obj):
+        from core import signatures
+
+        shown = signatures.shown(obj) if obj and obj.pk else []
+        if not shown:
+            return "None: publishing is a signed act."
+        return render_to_string("admin/includes/signatures.html", {"signatures": shown})
 
     @admin.action(description="Create a new draft version to edit")
     def create_new_version(self, request, queryset):
@@ -181,7 +254,7 @@ class QuestionForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(FrozenQuestionnaireMixin, admin.ModelAdmin):
+class QuestionAdmin(ReasonForChangeMixin, FrozenQuestionnaireMixin, admin.ModelAdmin):
     form = QuestionForm
     list_display = ["code", "label", "kind", "required", "section", "questionnaire"]
     list_filter = ["questionnaire", "kind", "required"]
@@ -194,7 +267,7 @@ class QuestionAdmin(FrozenQuestionnaireMixin, admin.ModelAdmin):
 
 
 @admin.register(ScoringWeight)
-class ScoringWeightAdmin(FrozenQuestionnaireMixin, admin.ModelAdmin):
+class ScoringWeightAdmin(ReasonForChangeMixin, FrozenQuestionnaireMixin, admin.ModelAdmin):
     list_display = ["question", "option", "target", "weight", "rationale"]
     list_filter = ["question__questionnaire", "target"]
     list_select_related = ["question", "question__questionnaire"]
@@ -262,7 +335,7 @@ class AssessmentForm(forms.ModelForm):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(ReasonForChangeMixin, SimpleHistoryAdmin):
     form = AssessmentForm
     change_form_template = "admin/assessments/assessment/change_form.html"
     list_display = [
@@ -294,6 +367,7 @@ class AssessmentAdmin(SimpleHistoryAdmin):
         "reviewed_at",
         "reviewed_by",
         "review_comment",
+        "signatures",
         "recommendation",
     ]
     fieldsets = [
@@ -302,7 +376,7 @@ class AssessmentAdmin(SimpleHistoryAdmin):
             "Progress",
             {"fields": ["sent_at", "sent_by", "started_at", "submitted_at", "submitted_by", "submitted_via"]},
         ),
-        ("Review", {"fields": ["reviewed_at", "reviewed_by", "review_comment"]}),
+        ("Review", {"fields": ["reviewed_at", "reviewed_by", "review_comment", "signatures"]}),
         ("Recommendation", {"fields": ["recommendation"]}),
     ]
 
@@ -373,31 +447,66 @@ class AssessmentAdmin(SimpleHistoryAdmin):
         ]
 
     def review_view(self, request, object_id):
+        """Review or approve the recommendation: a signed act (password and code, now)."""
+        from core import signatures
+        from core.admin_signing import sign_view
+
         assessment = get_object_or_404(Assessment, pk=object_id)
         if not self.has_change_permission(request, assessment):
-            return redirect("admin:index")
+            raise PermissionDenied
         change_url = reverse("admin:assessments_assessment_change", args=[assessment.pk])
-        if request.method == "POST":
-            comment = request.POST.get("comment", "").strip()
-            if len(comment) < 5:
-                messages.error(request, "Write a review comment: it is the recorded reason for this change.")
-                return redirect(request.path)
-            try:
-                with because(f"Reviewed: {comment}"):
-                    services.review_assessment(assessment=assessment, by=request.user, comment=comment)
-            except ApplicationError as error:
-                message_application_error(request, error)
-            else:
-                self.message_user(request, "Marked as reviewed.", messages.SUCCESS)
+        recommendation = latest_recommendation(assessment)
+        if recommendation is None:
+            messages.error(request, "This assessment has no recommendation to review yet.")
             return redirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "assessment": assessment,
-            "change_url": change_url,
-            "title": f"Review {assessment}",
-        }
-        return TemplateResponse(request, "admin/assessments/assessment/review.html", context)
+
+        def perform(data):
+            with because(f"{data['meaning'].capitalize()} (signed): {data['comment'].strip()}"):
+                services.sign_recommendation(
+                    assessment=assessment,
+                    by=request.user,
+                    meaning=data["meaning"],
+                    comment=data["comment"],
+                    request=request,
+                    password=data["password"],
+                    code=data["code"],
+                )
+
+        def done():
+            self.message_user(
+                request, "Signed. The signature is shown with the recommendation.", messages.SUCCESS
+            )
+            return redirect(change_url)
+
+        return sign_view(
+            request,
+            admin_site=self.admin_site,
+            title="Review the recommendation",
+            intro="Sign the recommendation as reviewed or approved. The sponsor sees that their "
+            "account manager has reviewed it, and who signed.",
+            record_label=f"{assessment}: {recommendation.get_model_display()} "
+            f"(engine {recommendation.engine_version}, made {recommendation.created_at:%Y-%m-%d %H:%M} UTC)",
+            meanings=signatures.meanings_for(recommendation),
+            perform=perform,
+            done=done,
+            cancel_url=change_url,
+            comment_label="Review comment",
+            comment_help="What you discussed with the sponsor, and what happens next (recorded with "
+            "the signature).",
+            breadcrumbs=[
+                ("Assessments", reverse("admin:assessments_assessment_changelist")),
+                (str(assessment), change_url),
+            ],
+        )
+
+    @admin.display(description="signatures")
+    def signatures(self, obj):
+        from assessments.selectors import recommendation_signatures
+
+        shown = recommendation_signatures(obj) if obj and obj.pk else []
+        if not shown:
+            return "None yet: reviewing the recommendation is a signed act (the Review button)."
+        return render_to_string("admin/includes/signatures.html", {"signatures": shown})
 
     @admin.action(description="Send to the sponsor")
     def send(self, request, queryset):

@@ -95,6 +95,7 @@ def render_pdf(report: Report) -> tuple[bytes, int]:
             "answers": answer_rows(config, recommendation.inputs.get("answers", {})),
             "generated_at": timezone.now(),
             "recommended_at": recommendation.created_at,
+            "signatures": selectors.recommendation_signatures(assessment, latest=recommendation),
         },
     )
     document = HTML(string=html, url_fetcher=OfflineURLFetcher()).render()

@@ -270,3 +270,23 @@ def portal_dashboard(sponsor: Sponsor) -> dict[str, Any]:
         "account_manager": sponsor.owner,
         "today": timezone.localdate(),
     }
+
+
+def recommendation_signatures(assessment, *, latest=None) -> list:
+    """The signatures on an assessment's recommendations, as people read them (core.signatures):
+    one on an earlier recommendation (before a re-scoring) applies to that earlier version."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core import signatures
+    from core.models import Signature
+
+    latest = latest or latest_recommendation(assessment)
+    if latest is None:
+        return []
+    signed = list(
+        Signature.objects.filter(
+            record_type=ContentType.objects.get_for_model(Recommendation),
+            record_id__in=[str(pk) for pk in assessment.recommendations.values_list("pk", flat=True)],
+        )
+    )
+    return signatures.shown(latest, signatures=signed) if signed else []

@@ -491,3 +491,63 @@ def rescore_assessments(*, assessment_ids, by=None) -> tuple[int, int]:
             _announce(_store(assessment, outcome, fingerprint, by))
         created += 1
     return len(assessments), created
+
+
+# --- Signed acts (21 CFR Part 11; core/signatures.py) ------------------------------------------
+
+
+@transaction.atomic
+def sign_recommendation(
+    *, assessment: Assessment, by, meaning: str, comment: str, request, password: str, code: str
+):
+    """Review or approve the assessment's current recommendation with an electronic signature.
+
+    The first signature marks a submitted assessment reviewed (the comment is its review comment);
+    later ones (an approval, a second reviewer) add to it. Nothing changes when a component is wrong.
+    """
+    from core import signatures
+
+    locked = _lock(assessment)
+    if locked.status not in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED):
+        status = locked.get_status_display().lower()
+        raise Conflict(f"Only a submitted assessment's recommendation can be signed; this one is {status}.")
+    recommendation = selectors.latest_recommendation(locked)
+    if recommendation is None:
+        raise Conflict("This assessment has no recommendation to sign.")
+    if len(comment.strip()) < 5:
+        raise ApplicationError(
+            "Write what you reviewed or approved (at least five characters): it is recorded with "
+            "the signature.",
+            field_errors={"comment": "Write a comment of at least five characters."},
+        )
+    signature = signatures.sign(
+        record=recommendation,
+        signer=by,
+        meaning=meaning,
+        request=request,
+        password=password,
+        code=code,
+        comment=comment,
+    )
+    if locked.status == AssessmentStatus.SUBMITTED:
+        review_assessment(assessment=locked, by=by, comment=comment)
+    return signature
+
+
+@transaction.atomic
+def publish_questionnaire_signed(
+    *, questionnaire: Questionnaire, by, meaning: str, comment: str, request, password: str, code: str
+):
+    """Publish a draft questionnaire; publishing is a signed act (who authored or approved it)."""
+    from core import signatures
+
+    published = publish_questionnaire(questionnaire=questionnaire, by=by)
+    return signatures.sign(
+        record=published,
+        signer=by,
+        meaning=meaning,
+        request=request,
+        password=password,
+        code=code,
+        comment=comment,
+    )

@@ -245,6 +245,7 @@ def _recommendation_page(request, assessment, *, what_if=None, what_if_errors=No
             ),
             "what_if_errors": what_if_errors,
             "reports": Report.objects.filter(assessment=assessment).order_by("-created_at")[:5],
+            "signatures": selectors.recommendation_signatures(assessment, latest=recommendation),
         },
         status=status,
     )

@@ -4,6 +4,7 @@ With nothing set, everything runs embedded (SQLite, a filesystem Celery broker, 
 console, files under ./var). Production sets DEBUG=False, which switches the hardening on.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,28 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SOURCEWISE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
+
+
+def _process_name() -> str:
+    """What this process is, as PostgreSQL's application_name: 'sourcewise web', 'sourcewise
+    manage.py shell', 'sourcewise celery worker'…"""
+    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else []
+    if not argv:
+        return "sourcewise"
+    program = argv[0]
+    if program == "manage.py":
+        what = " ".join(argv[:2])
+    elif "celery" in argv or program == "celery":
+        what = "celery " + next((a for a in argv if a in ("worker", "beat")), "")
+    elif "gunicorn" in program or "gunicorn" in argv:
+        what = "web"
+    elif "pytest" in program or "xdist" in program:
+        what = "tests"
+    else:
+        what = program
+    return f"sourcewise {what}".strip()[:63]
+
+
 for _folder in ("", "broker", "cache", "media"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
@@ -94,9 +117,15 @@ TEMPLATES = [
 
 # --- Data -------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sourcewise.sqlite3'}")}
+# The owner role that migrates (DATABASE_URL is then the application's restricted role): see
+# core/db_roles.py and the README's "Database roles".
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+DATABASE_APP_USER = DATABASES["default"].get("USER", "")  # the role the application connects as
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend with psycopg's C parser for timestamps (see core/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "core.postgresql"
+    # Audit events name the process a change came from (core/db_roles.py), outside requests too.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("application_name", _process_name())
     # psycopg 3's pool keeps connections warm; it replaces persistent connections (CONN_MAX_AGE).
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -307,6 +336,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+# Writes through the API must say why (X-Change-Reason header), as admin edits of regulated records do.
+API_REQUIRE_CHANGE_REASON = env.bool("API_REQUIRE_CHANGE_REASON", default=False)
 API_KEY_FAILURE_LIMIT = env.int("API_KEY_FAILURE_LIMIT", default=10)  # bad keys from one address…
 API_KEY_COOLOFF = timedelta(minutes=env.int("API_KEY_COOLOFF_MINUTES", default=15))  # …lock it out this long
 SPECTACULAR_SETTINGS = {

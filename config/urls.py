@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from assessments import urls as assessments_urls
 from assessments.api.urls import router as assessments_router
+from core.api.signatures import router as signatures_router
 from core.api.webhooks import router as webhooks_router
 from core.health import health
 from engagements import urls as engagements_urls
@@ -16,6 +17,7 @@ api_patterns = [
     *engagements_router.urls,
     *assessments_router.urls,
     *webhooks_router.urls,
+    *signatures_router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the CSP needs no inline scripts.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="swagger-ui"),

@@ -4,13 +4,20 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
-from core.admin_tools import QuickCountPaginator
+from core import audit
+from core.admin_tools import QuickCountPaginator, message_application_error
+from core.errors import ApplicationError
 from core.models import (
     ApiKey,
+    AuditReview,
+    AuditReviewStatus,
     Notification,
     OutboxMessage,
     User,
@@ -239,3 +246,193 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Audit-trail reviews ------------------------------------------------------------------------
+
+
+class AuditReviewForm(forms.ModelForm):
+    class Meta:
+        model = AuditReview
+        fields = ["period_start", "period_end", "summary"]
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self):
+        from core.audit_review import period_problems
+
+        cleaned = super().clean()
+        for field, problem in period_problems(cleaned.get("period_start"), cleaned.get("period_end")).items():
+            self.add_error(field, problem)
+        return cleaned
+
+
+class ExceptionForm(forms.Form):
+    event_slug = forms.CharField(max_length=200, label="Event")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), label="What you found")
+
+
+@admin.register(AuditReview)
+class AuditReviewAdmin(admin.ModelAdmin):
+    """Periodic review of the audit trail: read the period, record exceptions, sign, export."""
+
+    form = AuditReviewForm
+    list_display = ["__str__", "status", "events_count", "created_by", "signed_at"]
+    list_filter = ["status"]
+    change_form_template = "admin/core/auditreview/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["period_start", "period_end", "summary", "status", "events_count", "created_by", "signed_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from core import audit_review
+
+        if change:
+            return
+        created = audit_review.start_review(
+            by=request.user,
+            period_start=obj.period_start,
+            period_end=obj.period_end,
+            summary=obj.summary,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<uuid:object_id>/exception/", view(self.exception_view), name="core_auditreview_exception"),
+            path("<uuid:object_id>/sign/", view(self.sign_view), name="core_auditreview_sign"),
+            path(
+                "<uuid:object_id>/export.<str:kind>", view(self.export_view), name="core_auditreview_export"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _review(self, request, object_id, *, change: bool):
+        review = get_object_or_404(AuditReview, pk=object_id)
+        allowed = (
+            self.has_change_permission(request, review)
+            if change
+            else self.has_view_permission(request, review)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return review
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from core import audit, audit_review, signatures
+
+        review = self._review(request, object_id, change=False)
+        page = request.GET.get("page", "1")
+        page = int(page) if page.isdigit() and 0 < int(page) <= 2000 else 1
+        rows = audit.rows(
+            audit_review.events_in(review, user=request.user, limit=101, offset=(page - 1) * 100)
+        )
+        context = {
+            "events": rows[:100],
+            "events_page": page,
+            "events_next": page + 1 if len(rows) > 100 else None,
+            "exceptions": list(review.exceptions.select_related("created_by")),
+            "exception_form": ExceptionForm(),
+            "review_signatures": signatures.shown(review),
+            "can_change": self.has_change_permission(request, review)
+            and review.status == AuditReviewStatus.OPEN,
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def exception_view(self, request, object_id):
+        from core import audit_review
+
+        review = self._review(request, object_id, change=True)
+        change_url = reverse("admin:core_auditreview_change", args=[review.pk])
+        if request.method != "POST":
+            return redirect(change_url)
+        form = ExceptionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose an event of the period and describe what you found.")
+            return redirect(change_url)
+        try:
+            audit_review.add_exception(review=review, by=request.user, **form.cleaned_data)
+        except ApplicationError as refusal:
+            message_application_error(request, refusal)
+        else:
+            self.message_user(request, "Exception recorded.", messages.SUCCESS)
+        return redirect(change_url)
+
+    def sign_view(self, request, object_id):
+        from core import audit_review, signatures
+        from core.admin_signing import sign_view
+
+        review = self._review(request, object_id, change=True)
+        change_url = reverse("admin:core_auditreview_change", args=[review.pk])
+
+        def perform(data):
+            audit_review.sign_review(
+                review=review,
+                by=request.user,
+                request=request,
+                password=data["password"],
+                code=data["code"],
+                comment=data["comment"],
+            )
+
+        def done():
+            self.message_user(request, "The review is signed.", messages.SUCCESS)
+            return redirect(change_url)
+
+        return sign_view(
+            request,
+            admin_site=self.admin_site,
+            title="Sign the review",
+            intro="Sign that you reviewed the audit trail of this period. The signature covers the "
+            "summary, the exceptions and the events the period holds now.",
+            record_label=str(review),
+            meanings=signatures.meanings_for(review),
+            perform=perform,
+            done=done,
+            cancel_url=change_url,
+            comment_label="Conclusion",
+            comment_help="Added to the summary (required if the summary is empty).",
+            breadcrumbs=[
+                ("Audit-trail reviews", reverse("admin:core_auditreview_changelist")),
+                (str(review), change_url),
+            ],
+        )
+
+    def export_view(self, request, object_id, kind):
+        from django.http import Http404, HttpResponse
+
+        from core import audit_review
+        from core.security_log import client_ip, log_event
+
+        review = self._review(request, object_id, change=False)
+        if kind not in ("pdf", "csv"):
+            raise Http404
+        name = f"sourcewise-audit-review-{review.period_start:%Y%m%d}-{review.period_end:%Y%m%d}.{kind}"
+        if kind == "csv":
+            response = HttpResponse(
+                audit_review.to_csv(review, user=request.user), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = HttpResponse(
+                audit_review.to_pdf(review, user=request.user), content_type="application/pdf"
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        log_event(
+            "audit_export",
+            actor=audit.actor_label(request.user),
+            ip=client_ip(request),
+            model="audit review",
+            object=str(review.pk),
+        )
+        return response

@@ -1,5 +1,6 @@
 """Shared admin pieces: the error-message helper and the "mine" filters."""
 
+import contextlib
 import logging
 from datetime import datetime
 
@@ -205,3 +206,50 @@ class GuardedChangeListMixin:
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
+
+
+class ReasonForChangeMixin:
+    """Editing a regulated record in the admin asks why; the reason lands in the audit event of
+    every row the save changes (the record, its inlines and its many-to-many links)."""
+
+    def _form_with_reason(self):
+        base = self.form
+
+        class WithReason(base):
+            change_reason = forms.CharField(
+                label="Reason for change",
+                min_length=5,
+                max_length=500,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+                help_text="Recorded in the audit trail with this change (at least five characters).",
+            )
+
+        WithReason.__name__ = base.__name__
+        return WithReason
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and "form" not in kwargs:
+            kwargs["form"] = self._form_with_reason()
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None or not self.has_change_permission(request, obj):
+            return fieldsets
+        fieldsets = [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "change_reason"]})
+            for name, options in fieldsets
+        ]
+        return [*fieldsets, ("Reason for change", {"fields": ["change_reason"]})]
+
+    def _reason(self, form, change: bool):
+        reason = form.cleaned_data.get("change_reason") if change else None
+        return because(reason) if reason else contextlib.nullcontext()
+
+    def save_model(self, request, obj, form, change):
+        with self._reason(form, change):
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        with self._reason(form, change):
+            super().save_related(request, form, formsets, change)

@@ -10,7 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_postrun, task_prerun
 
-        from core import audit, signals  # noqa: F401 - connects the security-log receivers
+        from core import audit, audit_review, db_roles, signals  # noqa: F401 - connects their receivers
+
+        audit_review.register()  # reviews of the audit trail are signed (core/signatures.py)
 
         def enter(task_id=None, task=None, **kwargs):
             context = audit.task_context(task.name)

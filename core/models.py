@@ -3,6 +3,7 @@ import secrets
 import uuid
 
 import pghistory
+import pgtrigger
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
 
+@pghistory.track(exclude=["password"])
 class User(AbstractUser):
     """A person who signs in: an account manager (staff) or a sponsor's portal member.
 
@@ -132,7 +135,9 @@ class ApiKeyQuerySet(models.QuerySet):
     update.alters_data = True
 
 
-@pghistory.track(exclude=["hashed_key"])
+# The key's primary key holds its hash ("<prefix>.<hash>"): its events keep the prefix only, and
+# no reference to the row (which would carry the hash) either.
+@pghistory.track(exclude=["hashed_key", "id"], obj_field=None)
 class ApiKey(AbstractAPIKey):
     """A hashed API key for an external system; shown once, revocable, optionally expiring.
 
@@ -149,6 +154,7 @@ class ApiKey(AbstractAPIKey):
     )
 
     objects = APIKeyManager.from_queryset(ApiKeyQuerySet)()
+    audit_key_field = "prefix"  # its audit events name it by prefix (core.audit.events)
 
     class Meta(AbstractAPIKey.Meta):
         constraints = [
@@ -200,6 +206,7 @@ class WebhookEvent(models.TextChoices):
     FOLLOW_UP_DUE = "follow_up.due", "Follow-up due"
 
 
+@pghistory.track(exclude=["secret"], obj_field=pghistory.ObjForeignKey(related_name="audit_events"))
 class WebhookEndpoint(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     url = models.URLField(max_length=500)
@@ -371,3 +378,158 @@ class EnrolmentLink(models.Model):
 
     def __str__(self) -> str:
         return f"Enrolment link for {self.user} ({self.get_channel_display()})"
+
+
+class SignatureMeaning(models.TextChoices):
+    AUTHORED = "authored", "Authored"
+    REVIEWED = "reviewed", "Reviewed"
+    APPROVED = "approved", "Approved"
+    AWARDED = "awarded", "Awarded"
+
+
+@pghistory.track()
+class Signature(models.Model):
+    """An electronic signature (21 CFR 11.50, 11.70): who signed which version of which record,
+    when and with what meaning. Written once (core/signatures.py); never changed or deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    signer = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="signatures")
+    printed_name = models.CharField(max_length=200)
+    signer_email = models.EmailField()
+    meaning = models.CharField(max_length=10, choices=SignatureMeaning.choices)
+    comment = models.CharField(max_length=500, blank=True)
+    signed_at = models.DateTimeField(default=timezone.now)
+    record_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    record_id = models.CharField(max_length=64)
+    record_label = models.CharField(max_length=300)
+    record_hash = models.CharField(max_length=64, help_text="SHA-256 of the exact record version signed.")
+
+    class Meta:
+        ordering = ["-signed_at"]
+        indexes = [models.Index(fields=["record_type", "record_id", "-signed_at"])]
+        # Immutable in the database too, whichever role connects (core/db_roles.py also withholds
+        # UPDATE and DELETE from the application's role).
+        triggers = [
+            pgtrigger.Protect(name="signature_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(meaning__in=SignatureMeaning.values),
+                name="signature_meaning_valid",
+                violation_error_message="Unknown signature meaning.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_meaning_display()} by {self.printed_name} on {self.signed_at:%Y-%m-%d %H:%M} UTC"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("A signature cannot be changed once it is made.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A signature cannot be deleted.")
+
+
+class AuditReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    SIGNED = "signed", "Signed"
+
+
+@pghistory.track()
+class AuditReview(models.Model):
+    """A periodic review of the audit trail (Part 11 §11.10(e), EU Annex 11 §9): a reviewer reads a
+    period's events, records exceptions, and signs. The signature covers the period, the summary,
+    the exceptions and a digest of the events that were in the period when it was signed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Inclusive.")
+    summary = models.TextField(blank=True, help_text="What was looked at and what was found.")
+    status = models.CharField(
+        max_length=10, choices=AuditReviewStatus.choices, default=AuditReviewStatus.OPEN
+    )
+    events_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    events_digest = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-period_end", "-created_at"]
+        verbose_name = "audit-trail review"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="audit_review_period_ordered",
+                violation_error_message="The end of the period is before its start.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Audit-trail review {self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d}"
+
+
+@pghistory.track()
+class AuditReviewException(models.Model):
+    """An event the reviewer flags, with what they found. Written once, never changed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    review = models.ForeignKey(AuditReview, on_delete=models.PROTECT, related_name="exceptions")
+    event_slug = models.CharField(max_length=200, help_text="The audit event (its model and id).")
+    event_summary = models.CharField(max_length=500)
+    note = models.TextField()
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "audit-trail review exception"
+        triggers = [
+            pgtrigger.Protect(
+                name="review_exception_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.event_summary
+
+
+# Access and scheduling records of Django's and libraries' own models, in the audit trail. The
+# triggers hang on proxy models of this app, so their migrations are ours, not the libraries'.
+from django.contrib.auth.models import Group  # noqa: E402
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+
+def _audited_proxy(model, name: str, *, exclude=None, verbose_name=None):
+    from core.audit_tracking import audited_proxy
+
+    event_name = f"{model.__name__.replace('_', '')}Event"
+    return audited_proxy(
+        model, name, module=__name__, event_name=event_name, exclude=exclude, verbose_name=verbose_name
+    )
+
+
+AuditedGroup = _audited_proxy(Group, "AuditedGroup")
+AuditedGroupPermission = _audited_proxy(
+    Group.permissions.through, "AuditedGroupPermission", verbose_name="group permission"
+)
+AuditedUserGroup = _audited_proxy(User.groups.through, "AuditedUserGroup", verbose_name="user's group")
+AuditedUserPermission = _audited_proxy(
+    User.user_permissions.through, "AuditedUserPermission", verbose_name="user's permission"
+)
+# Never the device's secret key; its use counters change at every sign-in.
+AuditedTOTPDevice = _audited_proxy(
+    TOTPDevice,
+    "AuditedTOTPDevice",
+    exclude=["key", "last_t", "throttling_failure_timestamp", "throttling_failure_count", "last_used_at"],
+    verbose_name="authenticator (TOTP device)",
+)
+# Each run updates last_run_at and total_run_count: those are not changes to the schedule.
+AuditedPeriodicTask = _audited_proxy(
+    PeriodicTask, "AuditedPeriodicTask", exclude=["last_run_at", "total_run_count", "date_changed"]
+)
+AuditedCrontabSchedule = _audited_proxy(CrontabSchedule, "AuditedCrontabSchedule")
+AuditedIntervalSchedule = _audited_proxy(IntervalSchedule, "AuditedIntervalSchedule")

@@ -2,7 +2,7 @@
 
 from axes.signals import user_locked_out
 from django.contrib.auth.models import Group
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
@@ -28,6 +28,18 @@ def login_failed(sender, credentials=None, request=None, **kwargs):
         path=getattr(request, "path", None),
         surface=_surface(request),
     )
+
+
+@receiver(user_logged_in, dispatch_uid="session-idle-clock-starts")
+def start_idle_clock(sender, request=None, user=None, **kwargs):
+    """A fresh sign-in starts the idle clock (core.middleware.IdleSessionTimeoutMiddleware)."""
+    import time
+
+    from core.middleware import IDLE_KEY
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[IDLE_KEY] = int(time.time())
 
 
 @receiver(user_locked_out, dispatch_uid="security-locked-out")

@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin_tools import (
     IndexedDateHierarchyMixin,
     QuickCountPaginator,
+    ReasonForChangeMixin,
     message_application_error,
     mine_filter,
 )
@@ -77,7 +78,7 @@ class SponsorEngagementInline(admin.TabularInline):
 
 
 @admin.register(Sponsor)
-class SponsorAdmin(SimpleHistoryAdmin):
+class SponsorAdmin(ReasonForChangeMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "profile",
@@ -191,7 +192,7 @@ class FollowUpInline(admin.TabularInline):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(IndexedDateHierarchyMixin, SimpleHistoryAdmin):
+class EngagementAdmin(ReasonForChangeMixin, IndexedDateHierarchyMixin, SimpleHistoryAdmin):
     form = EngagementForm
     list_display = [
         "name",

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.audit_tracking import audited_proxy
 from core.history import history_user
 from providers.models import ClinicalFunction, OutsourcingModel, Provider, Region, TherapeuticArea
 
@@ -332,6 +333,7 @@ class ProviderRole(models.TextChoices):
     CANDIDATE = "candidate", "Candidate (under evaluation)"
 
 
+@pghistory.track()
 class EngagementProvider(models.Model):
     engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="provider_links")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="engagement_links")
@@ -354,6 +356,7 @@ class EngagementProvider(models.Model):
         return f"{self.provider} ({self.get_role_display()})"
 
 
+@pghistory.track()
 class StageTransition(models.Model):
     """One move of an engagement through the pipeline: the stage history."""
 
@@ -381,6 +384,7 @@ class ActivityKind(models.TextChoices):
     EMAIL = "email", "E-mail"
 
 
+@pghistory.track()
 class Activity(models.Model):
     """Something that happened with the sponsor on an engagement: the timeline."""
 
@@ -500,6 +504,7 @@ class FollowUp(models.Model):
         return self.status == FollowUpStatus.OPEN and self.due_at < timezone.now()
 
 
+@pghistory.track()
 class AutomationPolicy(models.Model):
     """When the follow-up rules fire. One row, edited by staff in the admin."""
 
@@ -535,6 +540,7 @@ class AutomationPolicy(models.Model):
         return policy
 
 
+@pghistory.track()
 class StageLimit(models.Model):
     """How long an engagement may stay in a stage without activity before the owner is nudged."""
 
@@ -554,3 +560,41 @@ class StageLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()}: {self.days} days"
+
+
+# Many-to-many relations carry regulated content too: each link added or removed is an event.
+SponsorTherapeuticAreaLink = audited_proxy(
+    Sponsor.therapeutic_areas.through,
+    "SponsorTherapeuticAreaLink",
+    module=__name__,
+    event_name="SponsorTherapeuticAreaEvent",
+    verbose_name="sponsor's therapeutic area",
+)
+SponsorRegionLink = audited_proxy(
+    Sponsor.regions.through,
+    "SponsorRegionLink",
+    module=__name__,
+    event_name="SponsorRegionEvent",
+    verbose_name="sponsor's region",
+)
+EngagementRegionLink = audited_proxy(
+    Engagement.regions.through,
+    "EngagementRegionLink",
+    module=__name__,
+    event_name="EngagementRegionEvent",
+    verbose_name="engagement's region",
+)
+EngagementFunctionLink = audited_proxy(
+    Engagement.functions.through,
+    "EngagementFunctionLink",
+    module=__name__,
+    event_name="EngagementFunctionEvent",
+    verbose_name="engagement's function in scope",
+)
+EngagementProviderFunctionLink = audited_proxy(
+    EngagementProvider.functions.through,
+    "EngagementProviderFunctionLink",
+    module=__name__,
+    event_name="EngagementProviderFunctionEvent",
+    verbose_name="involved provider's function",
+)

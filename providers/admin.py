@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_tools import QuickCountPaginator
+from core.admin_tools import QuickCountPaginator, ReasonForChangeMixin
 from core.forms import CommaSeparatedListField
 from providers.models import (
     AICapability,
@@ -77,7 +77,7 @@ class TherapeuticExpertiseInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(SimpleHistoryAdmin):
+class ProviderAdmin(ReasonForChangeMixin, SimpleHistoryAdmin):
     form = ProviderForm
     list_display = [
         "name",
@@ -112,7 +112,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Capability)
-class CapabilityAdmin(SimpleHistoryAdmin):
+class CapabilityAdmin(ReasonForChangeMixin, SimpleHistoryAdmin):
     list_display = ["provider", "function", "depth", "capacity_fte"]
     list_filter = ["function", "depth", "provider__kind"]
     list_select_related = ["provider", "function"]

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.audit_tracking import audited_proxy
 from core.history import history_user
 
 CODE_VALIDATOR = RegexValidator(
@@ -43,6 +44,7 @@ class CatalogEntry(models.Model):
         return self.name
 
 
+@pghistory.track()
 class ClinicalFunction(CatalogEntry):
     specialised = models.BooleanField(
         default=False,
@@ -53,6 +55,7 @@ class ClinicalFunction(CatalogEntry):
         verbose_name = "function"
 
 
+@pghistory.track()
 class TherapeuticArea(CatalogEntry):
     specialised = models.BooleanField(
         default=False,
@@ -63,11 +66,13 @@ class TherapeuticArea(CatalogEntry):
         pass
 
 
+@pghistory.track()
 class Region(CatalogEntry):
     class Meta(CatalogEntry.Meta):
         pass
 
 
+@pghistory.track()
 class AICapability(CatalogEntry):
     class Meta(CatalogEntry.Meta):
         verbose_name = "AI capability"
@@ -202,3 +207,20 @@ class TherapeuticExpertise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.therapeutic_area_id} (depth {self.depth})"
+
+
+# Which regions a provider serves and which AI capabilities it offers drive the shortlist.
+ProviderRegionLink = audited_proxy(
+    Provider.regions.through,
+    "ProviderRegionLink",
+    module=__name__,
+    event_name="ProviderRegionEvent",
+    verbose_name="provider's region",
+)
+ProviderAICapabilityLink = audited_proxy(
+    Provider.ai_capabilities.through,
+    "ProviderAICapabilityLink",
+    module=__name__,
+    event_name="ProviderAICapabilityEvent",
+    verbose_name="provider's AI capability",
+)

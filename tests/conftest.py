@@ -35,6 +35,11 @@ def pytest_runtest_setup(item):
         _require(connection.vendor == "postgresql", "PostgreSQL")
     if item.get_closest_marker("redis"):
         _require(_redis_reachable(), "Redis")
+    if item.get_closest_marker("app_role"):
+        from core.db_roles import app_role
+
+        _require(connection.vendor == "postgresql", "PostgreSQL")
+        _require(app_role() is not None, "Separate owner and application roles (DATABASE_OWNER_URL)")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -145,10 +145,6 @@ class SendSerializer(serializers.Serializer):
     due_date = serializers.DateField(required=False)
 
 
-class ReviewSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-
-
 class WhatIfSerializer(serializers.Serializer):
     changes = serializers.DictField(
         child=serializers.JSONField(allow_null=True), help_text="Question code → the value to try instead."

@@ -15,7 +15,6 @@ from assessments.api.serializers import (
     RecommendationSerializer,
     ReportRequestSerializer,
     ReportSerializer,
-    ReviewSerializer,
     SendSerializer,
     WhatIfResultSerializer,
     WhatIfSerializer,
@@ -157,18 +156,6 @@ class AssessmentViewSet(ScopedModelViewSet):
             assessment=assessment, by=acting_user(request.user), via=Channel.API
         )
         return Response(RecommendationSerializer(recommendation).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=ReviewSerializer, responses=AssessmentSerializer)
-    @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
-        """Mark a submitted assessment reviewed, with a comment (staff)."""
-        assessment = self.get_object()
-        payload = ReviewSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.review_assessment(
-            assessment=assessment, by=acting_user(request.user), comment=payload.validated_data["comment"]
-        )
-        return Response(self._fresh(assessment))
 
     @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer)
     @action(detail=True, methods=["post"], url_path="what-if")

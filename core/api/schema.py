@@ -1,5 +1,7 @@
 """OpenAPI post-processing: document the error responses every operation can give."""
 
+from django.conf import settings
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -39,6 +41,15 @@ def add_error_responses(result, generator, request, public):
             codes = ["400", "401", "403", "404", "429"]
             if method in ("post", "patch", "put", "delete"):
                 codes += ["409"]
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": "X-Change-Reason",
+                        "in": "header",
+                        "required": bool(settings.API_REQUIRE_CHANGE_REASON),
+                        "schema": {"type": "string", "maxLength": 500},
+                        "description": "Why this change is made: recorded with it in the audit trail.",
+                    }
+                )
             if method in ("post", "patch", "put"):
                 codes += ["413"]
             if method == "post":

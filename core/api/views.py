@@ -5,7 +5,29 @@ from rest_framework.exceptions import PermissionDenied
 
 from core import audit
 from core.api import idempotency
+from core.errors import ApplicationError
 from engagements.selectors import can_write_for, sponsors_writable_by
+
+REASON_HEADER = "X-Change-Reason"
+
+
+def change_reason(request) -> str:
+    """The reason a client gives for a write (X-Change-Reason), checked; required when
+    API_REQUIRE_CHANGE_REASON is on. It is recorded in the audit event of every row changed."""
+    from django.conf import settings
+
+    reason = " ".join(request.headers.get(REASON_HEADER, "").split())
+    if len(reason) > 500 or not reason.isprintable():
+        raise ApplicationError(
+            "The X-Change-Reason header must be printable text of at most 500 characters.",
+            field_errors={REASON_HEADER: "At most 500 printable characters."},
+        )
+    if not reason and settings.API_REQUIRE_CHANGE_REASON:
+        raise ApplicationError(
+            "Say why you make this change in an X-Change-Reason header: it is recorded in the audit trail.",
+            field_errors={REASON_HEADER: "Required."},
+        )
+    return reason
 
 
 class ActionAccess(permissions.BasePermission):
@@ -48,6 +70,8 @@ class SourcewiseAPIMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         audit.note_actor(request.user)  # DRF authenticates here, after the audit middleware ran
+        if request.method not in permissions.SAFE_METHODS:
+            audit.note_reason(change_reason(request))
         self._idempotency_record = idempotency.begin(request)
 
     def handle_exception(self, exc):

@@ -14,8 +14,12 @@ import datetime
 from django.db.backends.postgresql import base
 from psycopg.types.datetime import TimestamptzLoader  # psycopg substitutes its C version
 
+from core.postgresql.creation import DatabaseCreation
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
+
     def create_cursor(self, name=None):
         cursor = super().create_cursor(name)
         if self.timezone is datetime.UTC and self.connection.info.parameter_status("TimeZone") == "UTC":

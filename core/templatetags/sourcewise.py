@@ -22,4 +22,6 @@ def audit_link(obj) -> str:
     if type(obj) not in tracked:
         return ""
     label = f"{obj._meta.app_label}.{type(obj).__name__}"
-    return f"{reverse('admin:audit_trail')}?{urlencode({'model': label, 'object': obj.pk})}"
+    key_field = getattr(type(obj), "audit_key_field", None)  # API keys: by prefix, never the hash
+    identity = getattr(obj, key_field) if key_field else obj.pk
+    return f"{reverse('admin:audit_trail')}?{urlencode({'model': label, 'object': identity})}"

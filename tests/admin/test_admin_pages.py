@@ -123,7 +123,10 @@ def test_change_form_refuses_an_invalid_stage_jump(am_client, account_manager):
 def test_change_form_records_an_allowed_stage_move(am_client, account_manager):
     engagement = EngagementFactory(stage=Stage.LEAD, owner=account_manager)
     url = reverse("admin:engagements_engagement_change", args=[engagement.pk])
-    response = am_client.post(url, _engagement_post_data(engagement, stage=Stage.QUALIFICATION))
+    response = am_client.post(
+        url,
+        _engagement_post_data(engagement, stage=Stage.QUALIFICATION, change_reason="Qualified on the call"),
+    )
     assert response.status_code == 302
     transition = StageTransition.objects.get(engagement=engagement)
     assert (transition.to_stage, transition.by) == (Stage.QUALIFICATION, account_manager)
@@ -214,7 +217,7 @@ def test_history_records_who_changed_an_engagement(am_client, account_manager):
     engagement = EngagementFactory(stage=Stage.LEAD, owner=account_manager)
     am_client.post(
         reverse("admin:engagements_engagement_change", args=[engagement.pk]),
-        _engagement_post_data(engagement, name="Renamed study"),
+        _engagement_post_data(engagement, name="Renamed study", change_reason="The sponsor renamed it"),
     )
     latest = engagement.history.latest()
     assert latest.name == "Renamed study"

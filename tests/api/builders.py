@@ -52,6 +52,28 @@ def recommendation(sponsor):
     return Recommendation.objects.get(assessment=factories.submitted_assessment(sponsor=sponsor))
 
 
+def signature(sponsor):
+    """A review signature on one of the sponsor's recommendations (as the admin's signing makes)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core import signatures
+    from core.models import Signature
+
+    rec = recommendation(sponsor)
+    signer = factories.AccountManagerFactory(first_name="Maya", last_name="Lindqvist")
+    return Signature.objects.create(
+        signer=signer,
+        printed_name="Maya Lindqvist",
+        signer_email=signer.email,
+        meaning="reviewed",
+        comment="Checked against the call notes.",
+        record_type=ContentType.objects.get_for_model(rec),
+        record_id=str(rec.pk),
+        record_label=str(rec),
+        record_hash=signatures.fingerprint(rec),
+    )
+
+
 def provider(sponsor=None):
     return factories.ProviderFactory()
 

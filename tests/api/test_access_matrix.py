@@ -162,13 +162,6 @@ SCOPED_DETAIL = [
         sponsor=404,
     ),
     Op(
-        "assessments-review",
-        "post",
-        "/assessments/{pk}/review/",
-        builders.submitted_assessment,
-        const({"comment": "Looks right."}),
-    ),
-    Op(
         "assessments-recommendations",
         "get",
         "/assessments/{pk}/recommendations/",
@@ -176,6 +169,7 @@ SCOPED_DETAIL = [
         sponsor=OWN,
     ),
     Op("recommendations-retrieve", "get", "/recommendations/{pk}/", builders.recommendation, sponsor=OWN),
+    Op("signatures-retrieve", "get", "/signatures/{pk}/", builders.signature, sponsor=OWN),
     Op(
         "assessments-report",
         "post",
@@ -237,6 +231,7 @@ SCOPED_COLLECTION = [
         staff=201,
     ),
     Op("assessments-list", "get", "/assessments/", sponsor=OWN),
+    Op("signatures-list", "get", "/signatures/", sponsor=OWN),
     Op("assessments-create", "post", "/assessments/", body=lambda s, t: {"sponsor": str(s.pk)}, staff=201),
     Op("recommendations-list", "get", "/recommendations/", sponsor=OWN),
     Op("reports-list", "get", "/reports/", sponsor=OWN),

@@ -144,7 +144,6 @@ def create_bodies(w) -> dict[str, dict]:
         f"/assessments/{w['draft'].pk}/answers/": {"answers": {"clinical_leadership": 3}},
         f"/assessments/{w['draft'].pk}/send/": {"due_date": "2030-01-01"},
         f"/assessments/{w['submitted'].pk}/what-if/": {"changes": {"timeline_pressure": 5}},
-        f"/assessments/{w['submitted'].pk}/review/": {"comment": "ok"},
     }
 
 
@@ -163,7 +162,6 @@ ENDPOINTS = [
     "answers",
     "send",
     "what-if",
-    "review",
 ]
 
 

@@ -942,22 +942,14 @@ def test_what_if_with_an_invalid_change_is_a_400_by_code(staff_key, sponsor_a):
     assert set(assert_error(response, 400)["fields"]) == {"timeline_pressure"}
 
 
-def test_review_marks_a_submitted_assessment_reviewed(staff_session, account_manager, sponsor_a):
+def test_reviewing_is_a_signed_act_the_api_cannot_perform(staff_key, sponsor_a):
+    """Part 11: a person signs a review in the admin (password and second factor); the API has
+    no way to mark an assessment reviewed."""
     assessment = builders.submitted_assessment(sponsor_a)
-    response = staff_session.post(
-        f"{API}/assessments/{assessment.pk}/review/", {"comment": "  Agreed with FSP.  "}, format="json"
-    )
-    assert response.status_code == 200
-    assert (response.json()["status"], response.json()["review_comment"]) == ("reviewed", "Agreed with FSP.")
+    response = staff_key.post(f"{API}/assessments/{assessment.pk}/review/", {"comment": "ok"}, format="json")
+    assert response.status_code == 404
     assessment.refresh_from_db()
-    assert (assessment.status, assessment.reviewed_by) == (AssessmentStatus.REVIEWED, account_manager)
-
-
-def test_review_of_an_open_assessment_is_a_409(staff_key, sponsor_a):
-    assessment = builders.answered_assessment(sponsor_a)
-    assert_error(staff_key.post(f"{API}/assessments/{assessment.pk}/review/", {}, format="json"), 409)
-    assessment.refresh_from_db()
-    assert assessment.status == AssessmentStatus.IN_PROGRESS
+    assert assessment.status == AssessmentStatus.SUBMITTED
 
 
 def test_assessment_recommendations_action_lists_its_recommendations(key_a, sponsor_a):

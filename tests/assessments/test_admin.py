@@ -85,11 +85,36 @@ def test_send_action(am_client, account_manager):
     assert assessment.sent_by == account_manager
 
 
-def test_review_page_marks_reviewed_with_a_comment(am_client, account_manager):
+def _signer(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def _code(device) -> str:
+    from django_otp.oath import totp
+
+    device.throttle_reset()
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def test_review_page_signs_and_marks_reviewed_with_a_comment(am_client, account_manager):
+    from tests.factories import PASSWORD
+
+    device = _signer(account_manager)
     assessment = submitted_assessment()
     url = reverse("admin:assessments_assessment_review", args=[assessment.pk])
-    assert "Mark reviewed" in am_client.get(url).content.decode()
-    am_client.post(url, {"comment": "Agreed a hybrid plan with their COO."})
+    page = am_client.get(url).content.decode()
+    assert "electronic signature" in page and "Your password" in page
+    am_client.post(
+        url,
+        {
+            "meaning": "reviewed",
+            "comment": "Agreed a hybrid plan with their COO.",
+            "password": PASSWORD,
+            "code": _code(device),
+        },
+    )
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.REVIEWED
     assert assessment.review_comment == "Agreed a hybrid plan with their COO."
@@ -103,7 +128,7 @@ def test_reviewing_a_draft_is_refused_with_a_message(am_client):
         {"comment": "Looks fine to me"},
         follow=True,
     )
-    assert "Only a submitted assessment can be marked reviewed" in response.content.decode()
+    assert "no recommendation to review yet" in response.content.decode()
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.DRAFT
 
@@ -132,12 +157,17 @@ def test_recompute_action_reports_when_nothing_changed(am_client):
     assert "nothing changed" in response.content.decode()
 
 
-def test_a_review_needs_a_written_reason(am_client):
+def test_a_review_needs_a_written_reason(am_client, account_manager):
+    from tests.factories import PASSWORD
+
+    device = _signer(account_manager)
     assessment = submitted_assessment()
     response = am_client.post(
-        reverse("admin:assessments_assessment_review", args=[assessment.pk]), {"comment": ""}, follow=True
+        reverse("admin:assessments_assessment_review", args=[assessment.pk]),
+        {"meaning": "reviewed", "comment": "", "password": PASSWORD, "code": _code(device)},
     )
-    assert "Write a review comment" in response.content.decode()
+    assert response.status_code == 400
+    assert "at least five characters" in response.content.decode()
     assessment.refresh_from_db()
     assert assessment.status == "submitted"
 

@@ -46,6 +46,9 @@ def test_stage_history_of_demo_engagements_ends_in_their_current_stage():
         assert list(engagement.transitions.all())[-1].to_stage == Stage.ACTIVE
 
 
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # the load switches to the owner role, outside any transaction
 def test_scale_option_generates_the_planned_volumes(capsys):
     from core.demo_scale import ScalePlan
 
@@ -86,6 +89,9 @@ def test_scale_must_be_positive():
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # the load switches to the owner role, outside any transaction
 def test_the_scale_load_writes_no_audit_events_and_leaves_the_audit_triggers_on():
     from django.db import connection
 

@@ -67,19 +67,19 @@ def test_create_save_queryset_update_and_delete_are_all_recorded(kind):
         connection.cursor().execute(
             f"DELETE FROM {model._meta.db_table} WHERE {model._meta.pk.column} = %s", [obj.pk]
         )
-    assert _labels(obj) == ["insert", "update", "update", "delete"]
+    assert _labels(obj) == ["created", "changed", "changed", "deleted"]
 
 
 def test_questionnaires_assessments_answers_and_recommendations_are_recorded():
     assessment = submitted_assessment()
     recommendation = Recommendation.objects.get(assessment=assessment)
     answer = Answer.objects.filter(assessment=assessment).first()
-    assert "insert" in _labels(assessment) and "update" in _labels(assessment)
-    assert _labels(recommendation) == ["insert"]
-    assert _labels(answer) == ["insert"]
+    assert "created" in _labels(assessment) and "changed" in _labels(assessment)
+    assert _labels(recommendation) == ["created"]
+    assert _labels(answer) == ["created"]
     questionnaire = Questionnaire.objects.first()
     Questionnaire.objects.filter(pk=questionnaire.pk).update(description="changed behind the app's back")
-    assert _labels(questionnaire)[-1] == "update"
+    assert _labels(questionnaire)[-1] == "changed"
 
 
 def test_bulk_updates_are_recorded_row_by_row():
@@ -99,14 +99,21 @@ def test_an_update_records_old_and_new_values_and_server_time():
 
 
 def test_who_and_why_are_recorded_for_admin_changes(am_client, account_manager):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import PASSWORD
+
+    device = TOTPDevice.objects.create(user=account_manager, name="phone", confirmed=True)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     assessment = submitted_assessment()
     am_client.post(
         reverse("admin:assessments_assessment_review", args=[assessment.pk]),
-        {"comment": "Discussed with the CMO"},
+        {"meaning": "reviewed", "comment": "Discussed with the CMO", "password": PASSWORD, "code": code},
     )
     event = audit.rows(audit.events(obj=assessment))[0]
     assert event["actor"] == f"user:{account_manager.email}"
-    assert event["reason"] == "Reviewed: Discussed with the CMO"
+    assert event["reason"] == "Reviewed (signed): Discussed with the CMO"
     assert event["changes"]["status"] == ["submitted", "reviewed"]
 
 
@@ -154,7 +161,7 @@ def test_staff_read_and_export_the_trail_per_object_and_period(am_client, caplog
         )
     assert export["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.content.decode())))
-    assert {row["event"] for row in rows} >= {"insert", "update"}
+    assert {row["event"] for row in rows} >= {"created", "changed"}
     assert any("status: 'prospect' → 'client'" in row["changes"] for row in rows)
     assert any(record.getMessage() == "audit_export" for record in caplog.records)
 
