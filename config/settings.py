@@ -156,6 +156,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# PDF reports (assessments.tasks.generate_report): the job stops itself at the soft limit and is
+# killed at the hard one; either way it is tried again, up to three attempts, then failed.
+REPORT_SOFT_TIME_LIMIT = env.float("REPORT_SOFT_TIME_LIMIT", default=120)
+REPORT_TIME_LIMIT = env.float("REPORT_TIME_LIMIT", default=150)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -170,8 +174,12 @@ if REDIS_URL:
         # How often a worker looks for messages a dead worker left unacknowledged.
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
-        "socket_connect_timeout": 2,
+        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
         "socket_timeout": 5,
+        # A publish tries once and raises at once when Redis is down (kombu otherwise retries for
+        # seconds inside the caller): the outbox keeps the message and the relay sends it later.
+        # Beat's own publishes keep their retry policy; workers reconnect on their own terms.
+        "max_retries": 0,
     }
 
 # --- Auth -------------------------------------------------------------------------------------
