@@ -262,7 +262,8 @@ def requeue_stale(*, limit: int = 100) -> int:
     now = timezone.now()
     lost = now - outbox.LOST_AFTER
     stale = Report.objects.filter(
-        Q(status=ReportStatus.PENDING, created_at__lt=lost) & (Q(started_at__isnull=True) | Q(started_at__lt=lost))
+        Q(status=ReportStatus.PENDING, created_at__lt=lost)
+        & (Q(started_at__isnull=True) | Q(started_at__lt=lost))
         | Q(status=ReportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
     ).order_by("created_at")
     acted = 0

@@ -361,6 +361,10 @@ LOGGING = {
 
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 
+# --- Operations: health, metrics, logs (README: Operations) ----------------------------------
+# /health/ is down when the oldest outbox row has waited for the broker longer than this.
+HEALTH_OUTBOX_MAX_AGE = env.int("HEALTH_OUTBOX_MAX_AGE", default=300)
+
 # --- Audit trail (django-pghistory: database triggers, PostgreSQL) ----------------------------
 import pghistory  # noqa: E402 - the settings below are pghistory objects
 

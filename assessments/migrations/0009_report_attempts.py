@@ -6,49 +6,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessments', '0008_cursor_order_indexes'),
+        ("assessments", "0008_cursor_order_indexes"),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='report',
-            name='insert_insert',
+            model_name="report",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='report',
-            name='update_update',
+            model_name="report",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='report',
-            name='delete_delete',
+            model_name="report",
+            name="delete_delete",
         ),
         migrations.AddField(
-            model_name='historicalreport',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='How many times a worker started the job.'),
+            model_name="historicalreport",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="How many times a worker started the job."
+            ),
         ),
         migrations.AddField(
-            model_name='report',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='How many times a worker started the job.'),
+            model_name="report",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="How many times a worker started the job."
+            ),
         ),
         migrations.AddField(
-            model_name='reportevent',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='How many times a worker started the job.'),
+            model_name="reportevent",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0, help_text="How many times a worker started the job."
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='report',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "assessments_reportevent" ("assessment_id", "attempts", "checksum", "created_at", "failure_reason", "file", "finished_at", "id", "pages", "pgh_context", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recommendation_id", "requested_by_id", "requested_via", "size", "started_at", "status", "worker_task") VALUES (NEW."assessment_id", NEW."attempts", NEW."checksum", NEW."created_at", NEW."failure_reason", NEW."file", NEW."finished_at", NEW."id", NEW."pages", COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_metadata\', TRUE), \'\'), NULL)::JSONB, COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_id\', TRUE), \'\'), NULL)::UUID, NOW(), \'insert\', NEW."id", NEW."recommendation_id", NEW."requested_by_id", NEW."requested_via", NEW."size", NEW."started_at", NEW."status", NEW."worker_task"); RETURN NULL;', hash='c99a24ac40c170ef46f9606cf4848a3331a70189', operation='INSERT', pgid='pgtrigger_insert_insert_1c0b2', table='assessments_report', when='AFTER')),
+            model_name="report",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "assessments_reportevent" ("assessment_id", "attempts", "checksum", "created_at", "failure_reason", "file", "finished_at", "id", "pages", "pgh_context", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recommendation_id", "requested_by_id", "requested_via", "size", "started_at", "status", "worker_task") VALUES (NEW."assessment_id", NEW."attempts", NEW."checksum", NEW."created_at", NEW."failure_reason", NEW."file", NEW."finished_at", NEW."id", NEW."pages", COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_metadata\', TRUE), \'\'), NULL)::JSONB, COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_id\', TRUE), \'\'), NULL)::UUID, NOW(), \'insert\', NEW."id", NEW."recommendation_id", NEW."requested_by_id", NEW."requested_via", NEW."size", NEW."started_at", NEW."status", NEW."worker_task"); RETURN NULL;',
+                    hash="c99a24ac40c170ef46f9606cf4848a3331a70189",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_1c0b2",
+                    table="assessments_report",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='report',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "assessments_reportevent" ("assessment_id", "attempts", "checksum", "created_at", "failure_reason", "file", "finished_at", "id", "pages", "pgh_context", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recommendation_id", "requested_by_id", "requested_via", "size", "started_at", "status", "worker_task") VALUES (NEW."assessment_id", NEW."attempts", NEW."checksum", NEW."created_at", NEW."failure_reason", NEW."file", NEW."finished_at", NEW."id", NEW."pages", COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_metadata\', TRUE), \'\'), NULL)::JSONB, COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_id\', TRUE), \'\'), NULL)::UUID, NOW(), \'update\', NEW."id", NEW."recommendation_id", NEW."requested_by_id", NEW."requested_via", NEW."size", NEW."started_at", NEW."status", NEW."worker_task"); RETURN NULL;', hash='4004cbd76a444bf27fb81420535eb194ecf09072', operation='UPDATE', pgid='pgtrigger_update_update_9ce28', table='assessments_report', when='AFTER')),
+            model_name="report",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "assessments_reportevent" ("assessment_id", "attempts", "checksum", "created_at", "failure_reason", "file", "finished_at", "id", "pages", "pgh_context", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recommendation_id", "requested_by_id", "requested_via", "size", "started_at", "status", "worker_task") VALUES (NEW."assessment_id", NEW."attempts", NEW."checksum", NEW."created_at", NEW."failure_reason", NEW."file", NEW."finished_at", NEW."id", NEW."pages", COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_metadata\', TRUE), \'\'), NULL)::JSONB, COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_id\', TRUE), \'\'), NULL)::UUID, NOW(), \'update\', NEW."id", NEW."recommendation_id", NEW."requested_by_id", NEW."requested_via", NEW."size", NEW."started_at", NEW."status", NEW."worker_task"); RETURN NULL;',
+                    hash="4004cbd76a444bf27fb81420535eb194ecf09072",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_9ce28",
+                    table="assessments_report",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='report',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "assessments_reportevent" ("assessment_id", "attempts", "checksum", "created_at", "failure_reason", "file", "finished_at", "id", "pages", "pgh_context", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recommendation_id", "requested_by_id", "requested_via", "size", "started_at", "status", "worker_task") VALUES (OLD."assessment_id", OLD."attempts", OLD."checksum", OLD."created_at", OLD."failure_reason", OLD."file", OLD."finished_at", OLD."id", OLD."pages", COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_metadata\', TRUE), \'\'), NULL)::JSONB, COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_id\', TRUE), \'\'), NULL)::UUID, NOW(), \'delete\', OLD."id", OLD."recommendation_id", OLD."requested_by_id", OLD."requested_via", OLD."size", OLD."started_at", OLD."status", OLD."worker_task"); RETURN NULL;', hash='178cc6601bbf16397e5748ea3bd2b782d5cd1033', operation='DELETE', pgid='pgtrigger_delete_delete_4fd1b', table='assessments_report', when='AFTER')),
+            model_name="report",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "assessments_reportevent" ("assessment_id", "attempts", "checksum", "created_at", "failure_reason", "file", "finished_at", "id", "pages", "pgh_context", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "recommendation_id", "requested_by_id", "requested_via", "size", "started_at", "status", "worker_task") VALUES (OLD."assessment_id", OLD."attempts", OLD."checksum", OLD."created_at", OLD."failure_reason", OLD."file", OLD."finished_at", OLD."id", OLD."pages", COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_metadata\', TRUE), \'\'), NULL)::JSONB, COALESCE(NULLIF(CURRENT_SETTING(\'pghistory.context_id\', TRUE), \'\'), NULL)::UUID, NOW(), \'delete\', OLD."id", OLD."recommendation_id", OLD."requested_by_id", OLD."requested_via", OLD."size", OLD."started_at", OLD."status", OLD."worker_task"); RETURN NULL;',
+                    hash="178cc6601bbf16397e5748ea3bd2b782d5cd1033",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_4fd1b",
+                    table="assessments_report",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
