@@ -34,7 +34,7 @@ STALE_AFTER = timedelta(seconds=settings.REPORT_TIME_LIMIT) + OVERRUN_GRACE
 MAX_ATTEMPTS = 3
 # What a person reads when a report could not be made (the technical error goes to the log).
 FAILED_TOO_SLOW = (
-    "The report could not be produced: it took longer than {limit} to prepare, {attempts} times. "
+    "The report could not be produced: preparing it took too long, {attempts} times in a row. "
     "Please request it again later; if it fails again, contact your account manager."
 )
 FAILED_ERROR = (
@@ -188,6 +188,17 @@ def overran(report_id, *, worker_token: str) -> str:
         return _retry_or_fail(report).status
 
 
+def requeue(*, report: Report) -> Report:
+    """An operator gives a stuck job a fresh start: pending, its attempts counted from zero, a new
+    message. The caller holds the row's lock inside a transaction."""
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.PENDING, worker_task="", attempts=0, failure_reason="", finished_at=None
+    )
+    outbox.enqueue("assessments.tasks.generate_report", str(report.pk))
+    report.status, report.worker_task, report.attempts = ReportStatus.PENDING, "", 0
+    return report
+
+
 def _overran(report: Report, *, now) -> bool:
     return report.status == ReportStatus.RUNNING and report.started_at < now - STALE_AFTER
 
@@ -197,9 +208,7 @@ def _retry_or_fail(report: Report) -> Report:
     the row's lock inside a transaction."""
     if report.attempts >= MAX_ATTEMPTS:
         report.status = ReportStatus.FAILED
-        report.failure_reason = FAILED_TOO_SLOW.format(
-            limit=_duration(settings.REPORT_SOFT_TIME_LIMIT), attempts=report.attempts
-        )
+        report.failure_reason = FAILED_TOO_SLOW.format(attempts=report.attempts)
         report.finished_at = timezone.now()
     else:
         report.status = ReportStatus.PENDING
@@ -213,12 +222,6 @@ def _retry_or_fail(report: Report) -> Report:
         worker_task="",
     )
     return report
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{round(seconds / 60)} minutes"
-    return "1 second" if seconds == 1 else f"{seconds:g} seconds"
 
 
 def report_file_name(report: Report) -> str:

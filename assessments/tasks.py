@@ -33,7 +33,7 @@ class ReportTask(Task):
     base=ReportTask,
     bind=True,
     acks_late=True,
-    soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
+    soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT or None,
     time_limit=settings.REPORT_TIME_LIMIT,
 )
 def generate_report(self, report_id: str) -> str:

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while answering carries the request id; every answer is counted.
+    "core.observability.RequestIdMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -155,9 +158,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_SOFT_TIME_LIMIT = env.float("CELERY_TASK_SOFT_TIME_LIMIT", default=240) or None  # 0: none
 # PDF reports (assessments.tasks.generate_report): the job stops itself at the soft limit and is
-# killed at the hard one; either way it is tried again, up to three attempts, then failed.
+# killed at the hard one; either way it is tried again, up to three attempts, then failed. The
+# soft limit must be below the hard one (Celery arms the hard limit only once the soft one fired).
 REPORT_SOFT_TIME_LIMIT = env.float("REPORT_SOFT_TIME_LIMIT", default=120)
 REPORT_TIME_LIMIT = env.float("REPORT_TIME_LIMIT", default=150)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -339,15 +343,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------
+from core.observability import configure_structlog, json_formatter  # noqa: E402 - imports no models
+
+configure_structlog()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "core.security_log.JSONLineFormatter"},
+        "structured": json_formatter(),
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # JSON lines with the request or task id (core.observability); LOG_FORMAT=plain for humans.
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if env.str("LOG_FORMAT", default="json") == "plain" else "structured",
+        },
         "security": {"class": "logging.StreamHandler", "formatter": "json"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -364,6 +376,13 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # --- Operations: health, metrics, logs (README: Operations) ----------------------------------
 # /health/ is down when the oldest outbox row has waited for the broker longer than this.
 HEALTH_OUTBOX_MAX_AGE = env.int("HEALTH_OUTBOX_MAX_AGE", default=300)
+# /metrics answers a request with `Authorization: Bearer <METRICS_TOKEN>` or from an address in
+# METRICS_ALLOWED_NETWORKS (comma-separated addresses or CIDR networks); anyone else gets a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    # prometheus-client's multiprocess mode: each process writes its counts there (core.metrics).
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
 
 # --- Audit trail (django-pghistory: database triggers, PostgreSQL) ----------------------------
 import pghistory  # noqa: E402 - the settings below are pghistory objects

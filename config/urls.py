@@ -7,6 +7,7 @@ from assessments import urls as assessments_urls
 from assessments.api.urls import router as assessments_router
 from core import health
 from core.api.webhooks import router as webhooks_router
+from core.metrics import metrics_view
 from engagements import urls as engagements_urls
 from engagements.api.urls import router as engagements_router
 from providers.api import router as providers_router
@@ -28,6 +29,7 @@ urlpatterns = [
     path("health/", health.health, name="health"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("portal/", include((portal_patterns, "portal"))),

@@ -53,9 +53,11 @@ class SourcewiseAdminSite(admin.AdminSite):
 
     def get_urls(self):
         from core.audit_views import audit_trail_view
+        from core.operations_admin import operations_view
 
         return [
             path("audit/", self.admin_view(audit_trail_view(self)), name="audit_trail"),
+            path("operations/", self.admin_view(operations_view(self)), name="operations"),
             path("two-factor/", self.two_factor_view, name="two_factor"),
             *super().get_urls(),
         ]
