@@ -18,6 +18,24 @@ threads = int(os.environ.get("WEB_THREADS", 1))
 worker_class = "gthread"
 
 
+def on_starting(server):
+    """prometheus-client's multiprocess mode (core.metrics): the counts of an earlier run of this
+    host are stale, start from an empty directory."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder and os.path.isdir(folder):
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    """A worker process ended: its live gauges go (its counters stay in the sum)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 def post_worker_init(worker):
     """Exempt what the worker loaded at start (modules, URLs, models, settings) from the cyclic
     garbage collector: a full collection then scans only what requests made since, and its pause

@@ -183,3 +183,20 @@ def test_two_relays_at_once_hand_each_row_over_once(on_private_redis, private_re
     assert sum(sent) == rows
     assert private_redis.client().llen(on_private_redis.queue) == rows
     assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_metrics_add_up_what_every_worker_process_counted(on_private_redis, tmp_path, monkeypatch, settings):
+    """prometheus-client's multiprocess mode: processes of a host count into one directory and
+    /metrics sums them, so a web process shows what the worker's pool processes did."""
+    from core.tasks import heartbeat
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    on_private_redis(PROMETHEUS_MULTIPROC_DIR=str(folder))
+    for _ in range(3):
+        heartbeat.apply_async().get(timeout=30)
+    settings.METRICS_TOKEN = "t" * 24
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    text = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 24).content.decode()
+    assert 'sourcewise_celery_tasks_total{outcome="succeeded",task="core.tasks.heartbeat"} 3.0' in text
+    assert "sourcewise_celery_task_duration_seconds_count" in text
