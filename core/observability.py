@@ -85,9 +85,9 @@ def configure_logging(**kwargs) -> None:
 
 
 def add_celery_ids(logger, method_name, event_dict):
-    """Celery's own lines about a task ("received", "succeeded") name it in their arguments."""
+    """Celery's own lines about a task ("received", "succeeded") name it in their `data` extra."""
     record = event_dict.get("_record")
-    args = getattr(record, "args", None)
+    args = getattr(record, "data", None)
     if isinstance(args, Mapping) and "id" in args and "task_id" not in event_dict:
         event_dict["task_id"] = args["id"]
         if "name" in args:

@@ -86,3 +86,14 @@ def test_lines_logged_by_a_task_carry_its_id_and_the_request_that_queued_it(log_
     assert line["task_id"] == task_id
     assert line["task"] == "tests.log_something"
     assert line["message"] == "inside the task"
+
+
+def test_celerys_own_lines_about_a_task_carry_its_id(log_lines):
+    # As celery.worker.strategy logs a message it receives (in the worker's main process).
+    context = {"id": "0f1e2d3c", "name": "core.tasks.heartbeat", "args": "()", "kwargs": "{}", "eta": None}
+    logging.getLogger("celery.worker.strategy").info(
+        "Task %(name)s[%(id)s] received", context, extra={"data": context}
+    )
+    (line,) = [line for line in log_lines() if line["logger"] == "celery.worker.strategy"]
+    assert (line["task_id"], line["task"]) == ("0f1e2d3c", "core.tasks.heartbeat")
+    assert line["message"] == "Task core.tasks.heartbeat[0f1e2d3c] received"
