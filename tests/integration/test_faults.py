@@ -114,6 +114,7 @@ def test_a_report_that_always_overruns_fails_after_three_attempts_in_words(
     # as the worker is (0: no soft limit, the worker's default one switched off too).
     monkeypatch.setattr(generate_report, "time_limit", hard)
     monkeypatch.setattr(generate_report, "soft_time_limit", soft or None)
+    monkeypatch.setattr(generate_report, "_exec_options", None)  # Celery caches them at the first send
     limits = {"REPORT_TIME_LIMIT": str(hard), "REPORT_SOFT_TIME_LIMIT": str(soft)}
     # A fresh process per task: each attempt loads WeasyPrint and its fonts (1.2-3 s here).
     on_private_redis("--max-tasks-per-child", "1", CELERY_TASK_SOFT_TIME_LIMIT="0", **limits)
