@@ -12,10 +12,33 @@ alive between requests (sync workers close them), as a load balancer in front ex
 import gc
 import multiprocessing
 import os
+import sys
 
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 threads = int(os.environ.get("WEB_THREADS", 1))
 worker_class = "gthread"
+
+# gunicorn's own lines (start-up, errors, the access log) as JSON too, like the application's
+# (core.observability); each access line names the request id the application echoed.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+if os.environ.get("LOG_FORMAT", "json") != "plain":
+    from core.observability import json_formatter
+
+    access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": json_formatter()},
+        # The names gunicorn's defaults refer to (its root logger writes to "console").
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json"},
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json"},
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error_console"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }
 
 
 def on_starting(server):
