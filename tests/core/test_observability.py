@@ -20,8 +20,6 @@ def log_lines():
     """The console handler's formatter, as configured in settings, writing to a buffer."""
     import io
 
-    from django.utils.module_loading import import_string  # noqa: F401 - settings resolve the factory
-
     config = settings.LOGGING["formatters"]["structured"]
     factory = config["()"]
     formatter = factory(**{k: v for k, v in config.items() if k != "()"})
