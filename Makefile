@@ -24,10 +24,13 @@ install: $(VENV)/.runtime-installed
 
 install-dev: $(VENV)/.dev-installed
 
+# Web, worker and beat share one metrics directory (prometheus-client's multiprocess mode).
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo_data
-	PATH="$(abspath $(BIN)):$$PATH" PORT=$(PORT) honcho --procfile Procfile.dev start
+	rm -rf var/metrics && mkdir -p var/metrics
+	PATH="$(abspath $(BIN)):$$PATH" PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR="$(abspath var)/metrics" \
+		honcho --procfile Procfile.dev start
 
 lint: install-dev
 	$(BIN)/ruff check .

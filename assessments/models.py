@@ -464,6 +464,9 @@ class Report(models.Model):
     )
     requested_via = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
     worker_task = models.CharField(max_length=100, blank=True, help_text="Celery task that holds the job.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times a worker started the job."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -9,10 +9,11 @@ import hashlib
 import logging
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -25,7 +26,21 @@ from core.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+# A job is given REPORT_SOFT_TIME_LIMIT to finish (then it stops itself) and is killed at
+# REPORT_TIME_LIMIT. A job still "running" past the hard limit plus this grace was killed or lost
+# its worker: the sweep (every minute) gives it another attempt or fails it.
+OVERRUN_GRACE = timedelta(seconds=30)
+STALE_AFTER = timedelta(seconds=settings.REPORT_TIME_LIMIT) + OVERRUN_GRACE
+MAX_ATTEMPTS = 3
+# What a person reads when a report could not be made (the technical error goes to the log).
+FAILED_TOO_SLOW = (
+    "The report could not be produced: preparing it took too long, {attempts} times in a row. "
+    "Please request it again later; if it fails again, contact your account manager."
+)
+FAILED_ERROR = (
+    "The report could not be produced because of an error on our side; the team has been told. "
+    "Please request it again later."
+)
 
 
 class OfflineURLFetcher:
@@ -53,10 +68,14 @@ def request_report(
     if recommendation is None:
         raise Conflict("There is no recommendation to report on yet: the assessment must be submitted first.")
     with transaction.atomic():
-        active = Report.objects.filter(
-            recommendation=recommendation, status__in=ACTIVE_REPORT_STATUSES
-        ).first()
-        if active:
+        active = (
+            Report.objects.select_for_update()
+            .filter(recommendation=recommendation, status__in=ACTIVE_REPORT_STATUSES)
+            .first()
+        )
+        if active and _overran(active, now=timezone.now()):
+            active = _retry_or_fail(active)  # asking again never returns a job that is stuck
+        if active and active.status in ACTIVE_REPORT_STATUSES:
             return active
         if not force:
             ready = (
@@ -103,28 +122,37 @@ def render_pdf(report: Report) -> tuple[bytes, int]:
 
 
 def generate(report_id, *, worker_token: str) -> str:
-    """Generate a report if this caller wins the claim: a pending job, its own job after a worker
-    died (same task id on redelivery), or a job abandoned for longer than STALE_AFTER."""
+    """Generate a report if this caller wins the claim: a pending job, or its own job after a
+    worker died (same task id on redelivery). Ends `ready`, or `failed` with a sentence a person
+    understands, or (soft time limit, attempts left) `pending` again with a new message queued."""
     now = timezone.now()
     claimed = Report.objects.filter(
-        Q(status=ReportStatus.PENDING)
-        | Q(status=ReportStatus.RUNNING, worker_task=worker_token)
-        | Q(status=ReportStatus.RUNNING, started_at__lt=now - STALE_AFTER),
+        Q(status=ReportStatus.PENDING) | Q(status=ReportStatus.RUNNING, worker_task=worker_token),
         pk=report_id,
-    ).update(status=ReportStatus.RUNNING, worker_task=worker_token, started_at=now)
+    ).update(
+        status=ReportStatus.RUNNING, worker_task=worker_token, started_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return "skipped"
+    try:
+        return _render_and_store(report_id, worker_token=worker_token)
+    except SoftTimeLimitExceeded:  # wherever it fired: in the render, the file save, the announcement
+        log.warning("Report %s overran its soft time limit", report_id)
+        return overran(report_id, worker_token=worker_token)
+
+
+def _render_and_store(report_id, *, worker_token: str) -> str:
     report = Report.objects.select_related(
         "assessment__sponsor", "assessment__questionnaire", "recommendation"
     ).get(pk=report_id)
     try:
         pdf, pages = render_pdf(report)
-    except Exception as error:  # a failed render must be recorded, whatever broke
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:  # a failed render must be recorded, whatever broke
         log.exception("Report %s failed", report.pk)
         Report.objects.filter(pk=report.pk, worker_task=worker_token).update(
-            status=ReportStatus.FAILED,
-            failure_reason=f"{type(error).__name__}: {error}"[:2000],
-            finished_at=timezone.now(),
+            status=ReportStatus.FAILED, failure_reason=FAILED_ERROR, finished_at=timezone.now()
         )
         return ReportStatus.FAILED
     with transaction.atomic():
@@ -145,6 +173,56 @@ def generate(report_id, *, worker_token: str) -> str:
             return "superseded"
         _announce(report)
     return ReportStatus.READY
+
+
+def overran(report_id, *, worker_token: str) -> str:
+    """A job ran out of time (its soft limit fired, or the worker killed it at the hard limit):
+    queue it again while attempts are left, otherwise fail it with a sentence a person reads."""
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update()
+            .filter(pk=report_id, status=ReportStatus.RUNNING, worker_task=worker_token)
+            .first()
+        )
+        if report is None:  # finished, failed or taken over meanwhile
+            return "skipped"
+        return _retry_or_fail(report).status
+
+
+def requeue(*, report: Report) -> Report:
+    """An operator gives a stuck job a fresh start: pending, its attempts counted from zero, a new
+    message. The caller holds the row's lock inside a transaction."""
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.PENDING, worker_task="", attempts=0, failure_reason="", finished_at=None
+    )
+    outbox.enqueue("assessments.tasks.generate_report", str(report.pk))
+    report.status, report.worker_task, report.attempts = ReportStatus.PENDING, "", 0
+    return report
+
+
+def _overran(report: Report, *, now) -> bool:
+    return report.status == ReportStatus.RUNNING and report.started_at < now - STALE_AFTER
+
+
+def _retry_or_fail(report: Report) -> Report:
+    """Another attempt (pending, a new message) or, after MAX_ATTEMPTS, failed. The caller holds
+    the row's lock inside a transaction."""
+    if report.attempts >= MAX_ATTEMPTS:
+        report.status = ReportStatus.FAILED
+        report.failure_reason = FAILED_TOO_SLOW.format(attempts=report.attempts)
+        report.finished_at = timezone.now()
+    else:
+        report.status = ReportStatus.PENDING
+        report.failure_reason = ""
+        outbox.enqueue("assessments.tasks.generate_report", str(report.pk))
+    report.worker_task = ""
+    Report.objects.filter(pk=report.pk).update(
+        status=report.status,
+        failure_reason=report.failure_reason,
+        finished_at=report.finished_at,
+        worker_task="",
+    )
+    return report
 
 
 def report_file_name(report: Report) -> str:
@@ -182,13 +260,27 @@ def _announce(report: Report) -> None:
 
 
 def requeue_stale(*, limit: int = 100) -> int:
-    """Queue jobs nobody picked up (pending too long) or abandoned by a dead worker."""
+    """The sweep (every minute): queue again jobs whose message was lost (pending for longer than
+    core.outbox.LOST_AFTER), and give jobs still running past their hard time limit another
+    attempt or fail them. Returns how many jobs it acted on."""
     now = timezone.now()
+    lost = now - outbox.LOST_AFTER
     stale = Report.objects.filter(
-        Q(status=ReportStatus.PENDING, created_at__lt=now - timedelta(minutes=10))
+        Q(status=ReportStatus.PENDING, created_at__lt=lost)
+        & (Q(started_at__isnull=True) | Q(started_at__lt=lost))
         | Q(status=ReportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
-    )
-    ids = [str(pk) for pk in stale.values_list("pk", flat=True)[:limit]]
-    for report_id in ids:
-        outbox.enqueue("assessments.tasks.generate_report", report_id)
-    return len(ids)
+    ).order_by("created_at")
+    acted = 0
+    for report_id in list(stale.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            report = Report.objects.select_for_update(skip_locked=True).filter(pk=report_id).first()
+            if report is None:
+                continue
+            if report.status == ReportStatus.PENDING:
+                outbox.enqueue("assessments.tasks.generate_report", str(report.pk))
+            elif _overran(report, now=now):
+                _retry_or_fail(report)
+            else:
+                continue
+            acted += 1
+    return acted

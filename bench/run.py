@@ -95,6 +95,7 @@ class Plan:
         self.reports = 2 if quick else 10
         self.reminders = 1000 if quick else 10_000
         self.rescore_batches = 4 if quick else 20
+        self.broker_down_writes = 8 if quick else 20
         self.rescore_batch_size = 25 if quick else 100
 
 
@@ -685,6 +686,146 @@ def bench_celery(ctx, results: Results) -> None:
         results.fail(f"Celery re-score: {created} of {len(queued_ids)} assessments re-scored")
 
 
+def _hung_broker() -> tuple[int, "callable"]:
+    """A port where connections are accepted and never answered (Redis hung, or a network that
+    drops replies): the worst case for a publish, bounded only by the socket timeout."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held = []
+    stop = threading.Event()
+
+    def hold():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+
+    def close():
+        stop.set()
+        thread.join(2)
+        for sock in [*held, listener]:
+            sock.close()
+
+    return listener.getsockname()[1], close
+
+
+def bench_broker_down(ctx, results: Results) -> None:
+    """Writes that queue work, answered by gunicorn while the broker is up, refused or hung."""
+    from _fixtures import fresh_assessments, reference_answers
+    from django.utils import timezone
+
+    from core.models import OutboxMessage, WebhookEndpoint, WebhookEvent
+    from engagements.models import Engagement, Stage
+
+    plan: Plan = ctx["plan"]
+    n = plan.broker_down_writes
+    since = timezone.now()
+    endpoints = [
+        WebhookEndpoint.objects.create(
+            url=f"http://127.0.0.1:9/bench-broker-down-{i}",
+            events=list(WebhookEvent.values),
+            description="bench",
+        )
+        for i in range(2)
+    ]
+    hung_port, close_hung = _hung_broker()
+    scenarios = [
+        ("broker up", ctx["env"]["REDIS_URL"]),
+        ("broker refused (Redis stopped)", f"redis://127.0.0.1:{free_port()}/0"),
+        ("broker hung (accepts, never answers)", f"redis://127.0.0.1:{hung_port}/0"),
+    ]
+    lead = list(
+        Engagement.objects.filter(stage=Stage.LEAD).values_list("pk", flat=True)[: n * len(scenarios)]
+    )
+    section = results.section(
+        f"7. Writes that queue work while the broker is down (gunicorn, 1 process, {n} of each write, "
+        "sequential; 2 webhook endpoints subscribed to every event)",
+        ["broker", "write", "first", "p50", "p95", "max", "broker attempts", "target"],
+    )
+    body = json.dumps({"answers": reference_answers()}).encode()
+    try:
+        for index, (label, broker) in enumerate(scenarios):
+            env = {**ctx["env"], "CELERY_BROKER_URL": broker}
+            port = free_port()
+            server = gunicorn(
+                env, port, ctx["run_dir"] / f"gunicorn-broker-{index}.log", workers=1, threads=1
+            )
+            server.start()
+            started = timezone.now()
+            try:
+                wait_http(port, "/health/live", process=server)
+                http = Http(port, {**ctx["auth"], "Content-Type": "application/json"})
+                for _ in range(3):  # the first requests of a new process load code: not counted
+                    http.request("GET", "/api/v1/engagements/?page_size=5")
+                    http.request("GET", "/api/v1/assessments/?page_size=5")
+                timings: dict[str, list[float]] = {"stage change": [], "answers + submit": []}
+                for engagement_id in lead[index * n : (index + 1) * n]:
+                    status, data, elapsed = http.request(
+                        "POST",
+                        f"/api/v1/engagements/{engagement_id}/transition/",
+                        b'{"stage": "qualification"}',
+                    )
+                    if status != 200:
+                        results.fail(f"broker {label}: stage change HTTP {status}: {data[:200]!r}")
+                    timings["stage change"].append(elapsed)
+                for assessment_id in fresh_assessments(n):
+                    status_a, _, t_a = http.request(
+                        "POST", f"/api/v1/assessments/{assessment_id}/answers/", body
+                    )
+                    status_s, data, t_s = http.request(
+                        "POST", f"/api/v1/assessments/{assessment_id}/submit/", b"", {"Content-Length": "0"}
+                    )
+                    if status_a != 200 or status_s != 201:
+                        results.fail(f"broker {label}: answers HTTP {status_a}, submit HTTP {status_s}")
+                    timings["answers + submit"].append(t_a + t_s)
+                http.close()
+            finally:
+                server.stop()
+            tried = OutboxMessage.objects.filter(created_at__gte=started, attempts__gt=0).count()
+            queued = OutboxMessage.objects.filter(created_at__gte=started).count()
+            for write, values in timings.items():
+                if not values:
+                    continue
+                worst = max(values)
+                ok = worst < 1000
+                section.add(
+                    label,
+                    write,
+                    ms(values[0]),
+                    ms(percentile(values, 50)),
+                    ms(percentile(values, 95)),
+                    ms(worst),
+                    f"{tried} of {queued} messages" if write == "stage change" else "",
+                    "PASS" if ok else "MISS",
+                )
+                if broker != ctx["env"]["REDIS_URL"]:
+                    results.target(f"{write}, {label}: slowest write", f"{ms(worst)} ms", "< 1000 ms", ok)
+    finally:
+        close_hung()
+        WebhookEndpoint.objects.filter(pk__in=[e.pk for e in endpoints]).delete()  # deliveries go with them
+        OutboxMessage.objects.filter(created_at__gte=since).delete()
+    section.notes.append(
+        "Each scenario starts its own gunicorn (one single-threaded process, as in production) with "
+        "CELERY_BROKER_URL pointing at the real Redis, at a port where nothing listens, or at a socket "
+        "that accepts and never answers; the cache stays on the real Redis. Every write records its "
+        "work in the outbox and hands it over after commit: one attempt without retries, then the "
+        "process leaves the broker alone for 10 s (core.outbox). `broker attempts` counts the queued "
+        "messages of the scenario (both writes) that tried the broker. The hung case is bounded by the "
+        "hand-over's timeout (0.5 s, `core.outbox.HAND_OVER_TIMEOUT`), paid by the first write of each "
+        "10-second window. Three list requests warm each new process up first. The rows are deleted "
+        "after; engagements stay moved and assessments submitted."
+    )
+
+
 # --- orchestration ------------------------------------------------------------------------------
 
 
@@ -845,7 +986,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs, path lists)")
     parser.add_argument(
         "--only",
-        default="lists,deep,search,detail,submit,admin,scoring,reports,reminders,celery",
+        default="lists,deep,search,detail,submit,admin,scoring,reports,reminders,celery,brokerdown",
         help="comma-separated subset of benchmarks to run",
     )
     args = parser.parse_args()
@@ -883,6 +1024,7 @@ def main() -> int:
         ("reports", bench_reports),
         ("reminders", bench_reminders),
         ("celery", bench_celery),
+        ("brokerdown", bench_broker_down),
     ]
     started = time.monotonic()
     if any(name in only for name, _ in http_benches):

@@ -78,6 +78,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while answering carries the request id; every answer is counted.
+    "core.observability.RequestIdMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -185,7 +188,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_SOFT_TIME_LIMIT = env.float("CELERY_TASK_SOFT_TIME_LIMIT", default=240) or None  # 0: none
+# PDF reports (assessments.tasks.generate_report): the job stops itself at the soft limit and is
+# killed at the hard one; either way it is tried again, up to three attempts, then failed. The
+# soft limit must be below the hard one (Celery arms the hard limit only once the soft one fired).
+REPORT_SOFT_TIME_LIMIT = env.float("REPORT_SOFT_TIME_LIMIT", default=120)
+REPORT_TIME_LIMIT = env.float("REPORT_TIME_LIMIT", default=150)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -200,8 +208,12 @@ if REDIS_URL:
         # How often a worker looks for messages a dead worker left unacknowledged.
         "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
-        "socket_connect_timeout": 2,
+        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
         "socket_timeout": 5,
+        # A publish tries once and raises at once when Redis is down (kombu otherwise retries for
+        # seconds inside the caller): the outbox keeps the message and the relay sends it later.
+        # Beat's own publishes keep their retry policy; workers reconnect on their own terms.
+        "max_retries": 0,
     }
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -373,17 +385,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------
+from core.observability import configure_structlog, json_formatter  # noqa: E402 - imports no models
+
+configure_structlog()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "core.security_log.JSONLineFormatter"},
+        "structured": json_formatter(),
     },
     # No one-time token (password reset, invitation, two-factor set-up) reaches any log line.
     "filters": {"redact": {"()": "core.security_log.RedactSecretsFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        # JSON lines with the request or task id (core.observability); LOG_FORMAT=plain for humans.
+        # No one-time token (password reset, invitation, two-factor set-up) reaches any line.
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if env.str("LOG_FORMAT", default="json") == "plain" else "structured",
+            "filters": ["redact"],
+        },
         "security": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -400,6 +422,17 @@ LOGGING = {
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 # Webhooks reach public addresses only (core/network.py); on-premise receivers' ranges go here.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
+# --- Operations: health, metrics, logs (README: Operations) ----------------------------------
+# /health/ is down when the oldest outbox row has waited for the broker longer than this.
+HEALTH_OUTBOX_MAX_AGE = env.int("HEALTH_OUTBOX_MAX_AGE", default=300)
+# /metrics answers a request with `Authorization: Bearer <METRICS_TOKEN>` or from an address in
+# METRICS_ALLOWED_NETWORKS (comma-separated addresses or CIDR networks); anyone else gets a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    # prometheus-client's multiprocess mode: each process writes its counts there (core.metrics).
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
 
 # --- Audit trail (django-pghistory: database triggers, PostgreSQL) ----------------------------
 import pghistory  # noqa: E402 - the settings below are pghistory objects

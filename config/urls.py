@@ -5,9 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from assessments import urls as assessments_urls
 from assessments.api.urls import router as assessments_router
+from core import health
 from core.api.signatures import router as signatures_router
 from core.api.webhooks import router as webhooks_router
-from core.health import health
+from core.metrics import metrics_view
 from engagements import urls as engagements_urls
 from engagements.api.urls import router as engagements_router
 from providers.api import router as providers_router
@@ -27,7 +28,10 @@ api_patterns = [
 portal_patterns = [*engagements_urls.urlpatterns, *assessments_urls.urlpatterns]
 
 urlpatterns = [
-    path("health/", health, name="health"),
+    path("health/", health.health, name="health"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
     path("portal/", include((portal_patterns, "portal"))),

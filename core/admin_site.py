@@ -60,9 +60,11 @@ class SourcewiseAdminSite(admin.AdminSite):
 
     def get_urls(self):
         from core.audit_views import audit_trail_view
+        from core.operations_admin import operations_view
 
         return [
             path("audit/", self.admin_view(audit_trail_view(self)), name="audit_trail"),
+            path("operations/", self.admin_view(operations_view(self)), name="operations"),
             path("two-factor/", self.two_factor_view, name="two_factor"),
             path("two-factor/enrol/<str:token>/", self.two_factor_enrol_view, name="two_factor_enrol"),
             *super().get_urls(),

@@ -256,6 +256,8 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# Only an operator's requeue is an audit event here (core.operations); attempts are the delivery log.
+@pghistory.track(pghistory.ManualEvent("requeued"))
 class WebhookDelivery(models.Model):
     """One event for one endpoint, and every attempt to deliver it (the delivery log)."""
 
@@ -280,6 +282,7 @@ class WebhookDelivery(models.Model):
         return f"{self.event} → {self.endpoint_id} ({self.status})"
 
 
+@pghistory.track(pghistory.ManualEvent("requeued"))  # an operator's requeue (core.operations)
 class OutboxMessage(models.Model):
     """A Celery task written in the same transaction as the change that needs it.
 

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core import outbox
+from core import metrics, outbox
 from core.models import Notification, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ def send(notification_id, *, worker_token: str) -> SendResult:
     Notification.objects.filter(pk=notification.pk).update(
         status=NotificationStatus.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None
     )
+    metrics.EMAILS_SENT.labels(notification.kind).inc()
     return SendResult(NotificationStatus.SENT)
 
 

@@ -134,14 +134,16 @@ def deliver(delivery_id) -> DeliveryResult:
 
 
 def retry_due(*, limit: int = 200) -> int:
-    """Queue deliveries whose next attempt is due, and revive ones a dead worker left 'sending'."""
+    """Queue deliveries whose next attempt is due, revive ones a dead worker left 'sending', and
+    queue again pending ones whose message the broker lost (see the rule in core.outbox)."""
     now = timezone.now()
     WebhookDelivery.objects.filter(
         status=DeliveryStatus.SENDING, next_attempt_at__lt=now - SENDING_TIMEOUT
     ).update(status=DeliveryStatus.RETRYING)
-    due = WebhookDelivery.objects.filter(status=DeliveryStatus.RETRYING, next_attempt_at__lte=now).order_by(
-        "next_attempt_at"
-    )
+    due = WebhookDelivery.objects.filter(
+        Q(status=DeliveryStatus.RETRYING, next_attempt_at__lte=now)
+        | Q(status=DeliveryStatus.PENDING, created_at__lt=now - outbox.LOST_AFTER)
+    ).order_by("created_at")
     ids = [str(pk) for pk in due.values_list("pk", flat=True)[:limit]]
     for delivery_id in ids:
         outbox.enqueue("core.tasks.deliver_webhook", delivery_id)

@@ -83,6 +83,17 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _broker_not_known_down():
+    """A test that took the broker down must not make later tests in the same process skip it
+    (core.outbox remembers a failed hand-over for a few seconds)."""
+    from core import outbox
+
+    outbox._note_broker_up()
+    yield
+    outbox._note_broker_up()
+
+
+@pytest.fixture(autouse=True)
 def _admin_second_factor_off(settings):
     # Admin feature tests sign in with force_login; tests/security/test_sign_in_security.py turns
     # the second factor back on and checks it.

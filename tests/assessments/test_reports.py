@@ -2,13 +2,17 @@
 
 import hashlib
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from assessments import reports
 from assessments.models import Report, ReportStatus
+from core import outbox
 from core.errors import Conflict
 from tests.assessments.reference import EMERGING_BIOTECH_NO_INFRASTRUCTURE
 from tests.factories import (
@@ -85,7 +89,7 @@ def test_a_failed_render_is_recorded_with_its_reason(assessment, monkeypatch):
     assert reports.generate(report.pk, worker_token="t1") == ReportStatus.FAILED
     report.refresh_from_db()
     assert report.status == ReportStatus.FAILED
-    assert "fonts missing" in report.failure_reason
+    assert report.failure_reason == reports.FAILED_ERROR  # words for people; the error is in the log
     assert (
         reports.request_report(assessment=assessment) != report
     )  # a failed one does not block a new request
@@ -146,3 +150,82 @@ def test_api_request_and_download(assessment):
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     other = api_client(api_key(sponsor=SponsorFactory())[1])
     assert other.get(f"/api/v1/reports/{created.json()['id']}/download/").status_code == 404
+
+
+# --- jobs that overrun their time limits (the worker side is in tests/integration/test_faults.py)
+
+
+def _running_since(report, started_at, *, attempts=1, token="dead-worker"):
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.RUNNING, worker_task=token, started_at=started_at, attempts=attempts
+    )
+
+
+def test_a_job_running_past_its_hard_limit_gets_another_attempt_from_the_sweep(
+    assessment, django_capture_on_commit_callbacks
+):
+    report = reports.request_report(assessment=assessment)
+    _running_since(report, timezone.now() - reports.STALE_AFTER - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):  # tasks run inline here
+        assert reports.requeue_stale() == 1
+    report.refresh_from_db()
+    assert report.status == ReportStatus.READY
+    assert report.attempts == 2
+
+
+def test_a_job_still_within_its_limit_is_left_alone(assessment):
+    report = reports.request_report(assessment=assessment)
+    _running_since(report, timezone.now() - reports.STALE_AFTER + timedelta(seconds=5))
+    assert reports.requeue_stale() == 0
+    report.refresh_from_db()
+    assert report.status == ReportStatus.RUNNING
+
+
+def test_after_the_last_attempt_overruns_the_job_fails_in_words(assessment):
+    report = reports.request_report(assessment=assessment)
+    _running_since(report, timezone.now() - reports.STALE_AFTER - timedelta(seconds=1), attempts=3)
+    assert reports.requeue_stale() == 1
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED
+    assert report.failure_reason == (
+        "The report could not be produced: preparing it took too long, 3 times in a row. "
+        "Please request it again later; if it fails again, contact your account manager."
+    )
+    assert report.finished_at is not None
+
+
+def test_the_sweep_keeps_to_the_attempt_cap(assessment, django_capture_on_commit_callbacks):
+    report = reports.request_report(assessment=assessment)
+    for attempt in (1, 2, 3):
+        _running_since(report, timezone.now() - reports.STALE_AFTER - timedelta(seconds=1), attempts=attempt)
+        reports.requeue_stale()
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED  # not retried forever
+
+
+def test_asking_again_for_a_stuck_job_does_not_return_the_stuck_job(assessment):
+    report = reports.request_report(assessment=assessment)
+    _running_since(report, timezone.now() - reports.STALE_AFTER - timedelta(seconds=1), attempts=3)
+    again = reports.request_report(assessment=assessment)
+    assert again.pk != report.pk and again.status == ReportStatus.PENDING
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED
+
+
+def test_the_worker_that_overran_gives_the_job_back_for_another_attempt(assessment):
+    report = reports.request_report(assessment=assessment)
+    _running_since(report, timezone.now(), token="task-1")
+    assert reports.overran(report.pk, worker_token="task-1") == ReportStatus.PENDING
+    assert reports.overran(report.pk, worker_token="task-1") == "skipped"  # only once
+    report.refresh_from_db()
+    assert (report.status, report.worker_task) == (ReportStatus.PENDING, "")
+
+
+def test_a_pending_job_whose_message_was_lost_is_queued_again(assessment):
+    from core.models import OutboxMessage
+
+    reports.request_report(assessment=assessment)
+    assert reports.requeue_stale() == 0
+    with time_machine.travel(timezone.now() + outbox.LOST_AFTER + timedelta(seconds=1)):
+        assert reports.requeue_stale() == 1
+    assert OutboxMessage.objects.filter(task="assessments.tasks.generate_report").count() == 2

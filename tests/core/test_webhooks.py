@@ -226,3 +226,25 @@ def test_webhook_api_returns_the_secret_once(superuser):
     )
     assert refused.status_code == 400
     assert refused.json()["error"]["fields"] == {"events[0]": ['"nope" is not a valid choice.']}
+
+
+def test_retry_due_recovers_a_pending_delivery_whose_message_the_broker_lost(
+    receiver, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    from core import outbox
+
+    endpoint = _endpoint(receiver.url, [WebhookEvent.REPORT_READY])
+    lost = WebhookDelivery.objects.create(endpoint=endpoint, event="report.ready", payload={})
+    fresh_enough = timezone.now() + outbox.LOST_AFTER - timedelta(seconds=1)
+    with time_machine.travel(fresh_enough), django_capture_on_commit_callbacks(execute=True):
+        assert webhooks.retry_due() == 0  # it may still be in the queue
+    with (
+        time_machine.travel(timezone.now() + outbox.LOST_AFTER + timedelta(seconds=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert webhooks.retry_due() == 1
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == (DeliveryStatus.SUCCEEDED, 1)
+    assert len(receiver.requests) == 1

@@ -3,6 +3,7 @@ permission changes; and what no log line ever carries: one-time tokens from link
 
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -125,55 +126,52 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _database_url() -> str:
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_gunicorns_access_log_shows_no_reset_or_set_up_token(tmp_path):
-    """A real gunicorn with the project's gunicorn.conf.py: the access log keeps the request,
-    without the token."""
-    port, log = _free_port(), tmp_path / "access.log"
+    """A real gunicorn with the project's gunicorn.conf.py, on the test database: the access log
+    keeps the requests, without their tokens."""
+    port, log = _free_port(), tmp_path / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": _database_url(), "SOURCEWISE_VAR_DIR": str(tmp_path / "var")}
+    # Everything gunicorn and the application write (the access log: JSON lines on stderr).
+    output = log.open("w")
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--access-logfile",
-            str(log),
-        ],
+        [*command, "--workers", "1", "--access-logfile", "-"],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={
-            **__import__("os").environ,
-            "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
-            "REDIS_URL": "",
-            "SOURCEWISE_VAR_DIR": str(tmp_path / "var"),
-        },
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
+    secrets = ["cb4x2q-5e5e5e5e5e5e5e5e5e5e", "Qm9vLWJhZy1zZWNyZXQtdG9rZW4"]
+    expected = ["/portal/password-reset/MQ/[redacted]/", "/admin/two-factor/enrol/[redacted]/"]
     try:
-        secrets = ["cb4x2q-5e5e5e5e5e5e5e5e5e5e", "Qm9vLWJhZy1zZWNyZXQtdG9rZW4"]
-        paths = [f"/portal/password-reset/MQ/{secrets[0]}/", f"/admin/two-factor/enrol/{secrets[1]}/"]
         deadline = time.monotonic() + 30
-        for path in paths:
+        for path in [f"/portal/password-reset/MQ/{secrets[0]}/", f"/admin/two-factor/enrol/{secrets[1]}/"]:
             while True:
                 try:
                     urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
                     break
                 except urllib.error.HTTPError:
-                    break
+                    break  # an answer (even an error page) is a logged request
                 except OSError:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.3)
-        for _ in range(50):
-            if log.exists() and log.read_text().count("\n") >= 2:
-                break
+        while time.monotonic() < deadline and not all(line in log.read_text() for line in expected):
             time.sleep(0.1)
-        text = log.read_text()
     finally:
         server.terminate()
         server.wait(timeout=10)
-    assert "/portal/password-reset/MQ/[redacted]/" in text and "/admin/two-factor/enrol/[redacted]/" in text
+        output.close()
+    text = log.read_text()
+    assert all(line in text for line in expected), text[-3000:]
     assert not any(secret in text for secret in secrets)

@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0005_audit_trail"),
+        ("core", "0007_requeue_audit_events"),
     ]
 
     operations = [

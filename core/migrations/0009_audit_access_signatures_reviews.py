@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("core", "0006_enrolment_links"),
+        ("core", "0008_enrolment_links"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
         ("engagements", "0013_audit_relations_activities_history"),
         ("otp_totp", "0003_add_timestamps"),
