@@ -23,7 +23,7 @@ import logging
 
 import environ
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
@@ -125,7 +125,8 @@ def harden(using: str = "default") -> None:
     if connection.vendor != "postgresql":
         return
     insert_only = event_tables()
-    with connection.cursor() as cursor:
+    # One transaction: live traffic never sees the moment between revoking and granting.
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         existing = {row[0] for row in cursor.fetchall()}
         cursor.execute(NO_IGNORE_FUNCTION)
