@@ -81,10 +81,13 @@ class Plan:
 def listed_functions(config: EngineConfig, answers: Mapping[str, Any]) -> tuple[frozenset[str], bool]:
     """The functions to outsource, and whether they were assumed (an entire program under a
     questionnaire that did not ask for the list) rather than listed by the sponsor."""
-    listed = answers.get("functions_to_outsource")
-    if listed is None and answers.get("outsourcing_scope") == ENTIRE_PROGRAM:
+    question = config.question("functions_to_outsource")
+    asked = question is not None and (
+        question.show_if is None or question.show_if.holds(answers.get(question.show_if.question))
+    )
+    if not asked and answers.get("outsourcing_scope") == ENTIRE_PROGRAM:
         return frozenset(f.code for f in config.functions), True
-    return frozenset(listed or ()), False
+    return frozenset(answers.get("functions_to_outsource") or ()), False
 
 
 def hybrid_is_feasible(config: EngineConfig, answers: Mapping[str, Any]) -> bool:

@@ -131,7 +131,6 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
 }
 
 CONFIDENCE_LABELS = ((0.67, "high"), (0.34, "moderate"), (0.0, "low"))
-GROUP_LIMIT = 8  # drivers kept in each of `for` and `against`
 QUANTUM = 10**9  # contributions are counted in 10⁻⁹ of a weight unit
 
 
@@ -864,7 +863,7 @@ def recommend_model(config: EngineConfig, answers: Mapping[str, Any]) -> ModelRe
         spread=basis.spread,
         flips=basis.flips,
         changes=basis.changes,
-        completeness=completeness,
+        completeness=basis.completeness,
     )
     moves = tuple(
         (scored, weight, quanta, signal)
@@ -916,7 +915,7 @@ def describe_answer(question: QuestionSpec, value: Any, option: str = "") -> str
             return f"{len(value)} of {len(question.choices)} chosen"
         if option in ("__specialised_share__", "__mixed_specialisation__"):
             specialised = sum(1 for v in value if v in question.specialised)
-            return f"{specialised} of the {len(value)} chosen are specialised"
+            return f"{specialised} of {len(value)} chosen {'is' if specialised == 1 else 'are'} specialised"
         if option and not option.startswith("__"):
             return question.choice_labels.get(option) or option.replace("_", " ")
         names = [question.choice_labels.get(v, v) for v in value]
@@ -975,7 +974,10 @@ def _drivers(explanation: _Explanation) -> tuple[Driver, ...]:
     bonus = points(explanation.bonus)
     if bonus > 0:
         gap = explanation.gap
-        closeness = "level" if points(gap) == 0 else f"only {format_points(gap)} points apart"
+        if points(gap) == 0:
+            closeness = "level"
+        else:
+            closeness = f"{'only ' if gap < 10 else ''}{format_points(gap)} points apart"
         drivers.append(
             Driver(
                 "__balance__",
@@ -1004,8 +1006,13 @@ def _group_drivers(result: ModelRecommendation, drivers: Sequence[Driver]) -> Dr
             return -driver.points
         return 0.0
 
-    supporting = sorted((d for d in drivers if toward_lead(d) > 0), key=lambda d: -toward_lead(d))
-    opposing = sorted((d for d in drivers if toward_lead(d) < 0), key=toward_lead)
+    # By weight on the lead; on a tie, what moved the recommended model itself comes first.
+    supporting = sorted(
+        (d for d in drivers if toward_lead(d) > 0), key=lambda d: (-toward_lead(d), d.target != model)
+    )
+    opposing = sorted(
+        (d for d in drivers if toward_lead(d) < 0), key=lambda d: (toward_lead(d), d.target != model)
+    )
     runner_case = [d for d in drivers if d.target == runner and d.points > 0][:5]
     alternative = Alternative(
         runner, MODEL_LABELS[runner], result.scores[runner], result.margin, tuple(runner_case)
@@ -1019,9 +1026,7 @@ def _group_drivers(result: ModelRecommendation, drivers: Sequence[Driver]) -> Dr
             f"{'one function' if listed == 1 else 'no function'} to outsource there is nothing to mix: "
             f"{MODEL_LABELS[model]} is the best model that fits."
         )
-    return DriverGroups(
-        tuple(supporting[:GROUP_LIMIT]), tuple(opposing[:GROUP_LIMIT]), alternative, tuple(notes)
-    )
+    return DriverGroups(tuple(supporting), tuple(opposing), alternative, tuple(notes))
 
 
 def _sensitivity(result: ModelRecommendation) -> tuple[Sensitivity, ...]:
