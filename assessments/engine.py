@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assessments.figures import points
-from assessments.matching import ProviderProfile, ShortlistEntry, match_needs, rank_providers
+from assessments.matching import ProviderProfile, ShortlistEntry, match_needs, shortlists
 from assessments.scoring import MODELS, EngineConfig, ModelRecommendation, effective_answers, recommend_model
 from assessments.tipping import TippingPoint, tipping_points
 
@@ -96,10 +96,11 @@ def _plain(record: Any) -> dict[str, Any]:
     plain = {}
     for name in type(record).__slots__:
         value = getattr(record, name)
-        if isinstance(value, tuple):
+        kind = type(value)
+        if kind is tuple:
             value = [_plain(v) if hasattr(type(v), "__slots__") else v for v in value]
-        elif isinstance(value, Mapping):
-            value = dict(value)
+        elif kind is dict:
+            value = dict(value)  # scores, components: a copy, so the snapshot owns its data
         plain[name] = value
     return plain
 
@@ -126,11 +127,8 @@ def recommend(
     """Recommend a model, plan the functions and shortlist providers for these answers."""
     result = recommend_model(config, answers)
     counted = effective_answers(config, answers)
-    shortlist: list[ShortlistEntry] = []
-    for needs in match_needs(
-        result, counted, sponsor_regions=context.regions, all_regions=context.all_regions
-    ):
-        shortlist.extend(rank_providers(config, needs, providers, names=context.names))
+    needs = match_needs(result, counted, sponsor_regions=context.regions, all_regions=context.all_regions)
+    shortlist = shortlists(config, needs, providers, names=context.names)
     found = tipping_points(result) if tipping else None
     return Outcome(result, tuple(shortlist), counted, context, found)
 

@@ -167,43 +167,89 @@ class _Scored:
         )
 
 
-def _score(provider: ProviderProfile, needs: MatchNeeds, weights: tuple[float, ...]) -> _Scored:
-    """The hot loop: every provider, every group. No strings are built here."""
-    functions = therapeutic = regions = None
-    capacity = 0
-    if needs.functions:
-        capabilities = provider.capabilities
-        depth = 0
-        for code in needs.functions:
-            capability = capabilities.get(code)
-            if capability:
-                depth += capability[0]
-                capacity += capability[1]
-        functions = depth / (5 * len(needs.functions))
-    if needs.therapeutic_areas:
-        expertise = provider.expertise
-        therapeutic = sum(expertise.get(a, 0) for a in needs.therapeutic_areas) / (
-            5 * len(needs.therapeutic_areas)
+def _shared(providers: Sequence[ProviderProfile], needs: MatchNeeds) -> list[tuple]:
+    """Per provider, the components that do not depend on the group: (therapeutic, regions, AI,
+    senior), each in 0–1 or None where it does not apply."""
+    areas = needs.therapeutic_areas
+    area_total = 5 * len(areas)
+    regions = frozenset(needs.regions)
+    region_count = len(needs.regions)
+    regions_any = needs.regions_any
+    wanted_ai = frozenset(needs.ai_capabilities)
+    ai_count = len(needs.ai_capabilities)
+    maturity = max(1, needs.ai_maturity)
+    seniority = max(1, needs.senior_support)
+    rows = []
+    for provider in providers:
+        therapeutic = covered = None
+        if areas:
+            expertise = provider.expertise
+            depth = 0
+            for area in areas:
+                depth += expertise.get(area, 0)
+            therapeutic = depth / area_total
+        if region_count:
+            served = len(provider.regions & regions)
+            covered = (1.0 if served else 0.0) if regions_any else served / region_count
+        coverage = len(provider.ai_capabilities & wanted_ai) / ai_count if ai_count else 1.0
+        ai = 0.7 * coverage + 0.3 * min(1.0, provider.data_governance_maturity / maturity)
+        senior = min(1.0, provider.senior_access / seniority)
+        rows.append((therapeutic, covered, ai, senior))
+    return rows
+
+
+def _ranked(
+    needs: MatchNeeds,
+    providers: Sequence[ProviderProfile],
+    shared: Sequence[tuple],
+    weights: tuple[float, ...],
+    size: int,
+) -> list[_Scored]:
+    """The best `size` + 1 providers for one group, in ranking order (the hot loop: every provider,
+    every group, no strings). The match score decides first; the tie criteria are worked out only
+    for the providers level with the last place."""
+    w_functions, w_therapeutic, w_regions, w_ai, w_senior = weights
+    delivery, functions = needs.delivery, needs.functions
+    count = len(functions)
+    rows = []
+    for provider, common in zip(providers, shared, strict=True):
+        therapeutic, regions, ai, senior = common
+        weighted = ai * w_ai + senior * w_senior
+        total = w_ai + w_senior
+        depth = capacity = 0
+        if count:
+            capabilities = provider.capabilities
+            for code in functions:
+                capability = capabilities.get(code)
+                if capability:
+                    depth += capability[0]
+                    capacity += capability[1]
+            weighted += depth / (5 * count) * w_functions
+            total += w_functions
+        if therapeutic is not None:
+            weighted += therapeutic * w_therapeutic
+            total += w_therapeutic
+        if regions is not None:
+            weighted += regions * w_regions
+            total += w_regions
+        score = points(100.0 * weighted / total) if total else 0.0
+        offered = (
+            provider.kind == "boutique_cro"
+            if delivery == "boutique"
+            else delivery in provider.engagement_models
         )
-    if needs.regions:
-        served = provider.regions
-        covered = sum(1 for r in needs.regions if r in served)
-        regions = (1.0 if covered else 0.0) if needs.regions_any else covered / len(needs.regions)
-    if needs.ai_capabilities:
-        have = provider.ai_capabilities
-        coverage = sum(1 for c in needs.ai_capabilities if c in have) / len(needs.ai_capabilities)
-    else:
-        coverage = 1.0
-    ai = 0.7 * coverage + 0.3 * min(1.0, provider.data_governance_maturity / max(1, needs.ai_maturity))
-    senior = min(1.0, provider.senior_access / max(1, needs.senior_support))
-    components = (functions, therapeutic, regions, ai, senior)
-    total = weighted = 0.0
-    for value, weight in zip(components, weights, strict=True):
-        if value is not None:
-            weighted += value * weight
-            total += weight
-    score = points(100.0 * weighted / total) if total else 0.0
-    return _Scored(provider, offers(provider, needs.delivery), score, components, capacity)
+        rows.append((not offered, -score, depth, capacity, provider, common))
+    cut = heapq.nsmallest(size + 1, rows, key=lambda row: (row[0], row[1]))
+    if not cut:
+        return []
+    last = (cut[-1][0], cut[-1][1])
+    pool = [row for row in rows if (row[0], row[1]) <= last]
+    scored = []
+    for not_offered, minus_score, depth, capacity, provider, common in pool:
+        components = (depth / (5 * count) if count else None, *common)
+        scored.append(_Scored(provider, not not_offered, -minus_score, components, capacity))
+    scored.sort(key=_Scored.key)
+    return scored[: size + 1]
 
 
 def _name(code: str, names: Mapping[str, str]) -> str:
@@ -307,12 +353,35 @@ def rank_providers(
     """Score every provider for one delivery group and return the best `limit`, best first.
 
     Every provider is scored; reasons are written only for the ones that make the list."""
+    return shortlists(config, [needs], providers, names=names, limit=limit)
+
+
+def shortlists(
+    config: EngineConfig,
+    needs_per_group: Sequence[MatchNeeds],
+    providers: Sequence[ProviderProfile],
+    *,
+    names: Mapping[str, str] | None = None,
+    limit: int | None = None,
+) -> list[ShortlistEntry]:
+    """Every group's shortlist, group after group. What does not depend on the group (therapeutic
+    areas, regions, AI, senior access) is worked out once per provider."""
+    if not needs_per_group:
+        return []
     configured = config.param("shortlist_weights")
     weights = tuple(float(configured.get(name, 0.0)) for name in COMPONENTS)
     size = limit if limit is not None else int(config.param("shortlist_size"))
-    scored = [_score(p, needs, weights) for p in providers]
-    best = heapq.nsmallest(size + 1, scored, key=_Scored.key)  # one more, to explain the last tie
+    shared = _shared(providers, needs_per_group[0])
     labels = names_for(config, names or {})
+    entries: list[ShortlistEntry] = []
+    for needs in needs_per_group:
+        entries.extend(_entries(needs, _ranked(needs, providers, shared, weights, size), size, labels))
+    return entries
+
+
+def _entries(
+    needs: MatchNeeds, best: list[_Scored], size: int, labels: Mapping[str, str]
+) -> list[ShortlistEntry]:
     entries = []
     for rank, item in enumerate(best[:size], start=1):
         reasons = _reasons(item, needs, labels)

@@ -223,6 +223,15 @@ class EngineConfig:
             if question.show_if is not None:
                 dependents.setdefault(question.show_if.question, []).append(question)
         object.__setattr__(self, "_dependents", {k: tuple(v) for k, v in dependents.items()})
+        touches = {}
+        for question in self.questions:
+            reach = {question.code, *(d.code for d in dependents.get(question.code, ()))}
+            if question.code in _LISTING:
+                reach.add("__listing__")
+            if question.code in _REGIONS:
+                reach.add("__regions__")
+            touches[question.code] = frozenset(reach)
+        object.__setattr__(self, "_touches", touches)
         object.__setattr__(self, "_order", {q.code: i for i, q in enumerate(self.questions)})
         object.__setattr__(self, "_balance_points", float(self.param("hybrid_balance_points")))
 
@@ -311,12 +320,13 @@ class Trial:
     """One changed answer (or two) and what the engine makes of it."""
 
     steps: tuple[Step, ...]
-    scores: tuple[float, float, float, float]
+    scores: tuple[float, float, float]  # full-service, FSP, hybrid
     model: str
     hybrid_ok: bool
     totals: tuple[int, int, int, int]
     spans: tuple[int, int, int, int]
     touches: frozenset[str]  # questions (and "__listing__", "__regions__") the steps reach
+    narrowing: float = 0.0  # how far the recommended model's lead narrows (the whole lead if it flips)
 
     def lead(self) -> float:
         """The winning model's lead over the best other model it was compared with."""
@@ -449,6 +459,35 @@ class _ScoredQuestion:
     question: QuestionSpec
     terms: tuple[_Term, ...]
     spans: tuple[int, int, int, int]
+    options: tuple[str, ...]  # choices of a multiple-choice question that carry their own weight
+    memo: dict = field(default_factory=dict, compare=False)  # answer summary → contribution
+
+
+MEMO_LIMIT = 4096
+
+
+def _summary(scored: _ScoredQuestion, value: Any) -> Any:
+    """All a question's terms read from an answer, as a hashable key (see the signal functions):
+    a list's length, specialised count and weighted choices; a matrix's size, sum, and counts of
+    established-or-strong and absent rows; any other answer itself."""
+    kind = scored.question.kind
+    if kind == "multi":
+        specialised = scored.question.specialised
+        count = 0
+        for choice in value:
+            if choice in specialised:
+                count += 1
+        return (len(value), count, tuple(o for o in scored.options if o in value))
+    if kind == "matrix":
+        total = strong = absent = 0
+        for level in value.values():
+            total += level
+            if level >= 2:
+                strong += 1
+            elif level == 0:
+                absent += 1
+        return (len(value), total, strong, absent)
+    return value
 
 
 def _scale_signal(value: float, low: float, high: float) -> float:
@@ -545,7 +584,10 @@ def _compile(questions: Sequence[QuestionSpec]) -> tuple[_ScoredQuestion, ...]:
                 terms.append(_Term(question, option, _signal_function(question, option), pairs, None))
                 spans = [a + b for a, b in zip(spans, _spans(weights), strict=True)]
         quanta = tuple(round(s * QUANTUM) for s in spans)
-        scored.append(_ScoredQuestion(question, tuple(terms), quanta))  # type: ignore[arg-type]
+        options = tuple(sorted({w.option for w in question.weights if not w.option.startswith("__")}))
+        scored.append(
+            _ScoredQuestion(question, tuple(terms), quanta, options if question.kind == "multi" else ())  # type: ignore[arg-type]
+        )
     return tuple(scored)
 
 
@@ -563,6 +605,19 @@ def _term_moves(term: _Term, value: Any):
 
 
 def _contribution(scored: _ScoredQuestion, value: Any) -> tuple[int, int, int, int]:
+    """The answer's contribution to each target's total, in quanta (remembered per answer summary:
+    the same summary always gives the same contribution)."""
+    key = _summary(scored, value)
+    memo = scored.memo
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        found = memo[key] = _compute_contribution(scored, value)
+    return found
+
+
+def _compute_contribution(scored: _ScoredQuestion, value: Any) -> tuple[int, int, int, int]:
     t = [0, 0, 0, 0]
     for term in scored.terms:
         if term.by_choice is not None:
@@ -647,13 +702,21 @@ def _raw_scores(config: EngineConfig, totals, spans) -> tuple[list[float], float
     return raw, gap, bonus
 
 
-def _final(config: EngineConfig, totals, spans, hybrid_ok: bool) -> tuple[tuple[float, ...], str]:
-    raw, _gap, _bonus = _raw_scores(config, totals, spans)
+def _final(config: EngineConfig, totals, spans, hybrid_ok: bool) -> tuple[tuple[float, float, float], str]:
+    """The three models' scores and the winner (what a changed answer needs; the same arithmetic
+    as `_raw_scores`, without the boutique fit)."""
+    t0, t1, t2 = totals[0], totals[1], totals[2]
+    s0, s1, s2 = spans[0], spans[1], spans[2]
+    r0 = 50.0 + 50.0 * t0 / s0 if s0 else 50.0
+    r1 = 50.0 + 50.0 * t1 / s1 if s1 else 50.0
+    r2 = 50.0 + 50.0 * t2 / s2 if s2 else 50.0
+    gap = abs(r0 - r1)
+    if gap < 50.0:
+        r2 += config._balance_points * (1.0 - gap / 50.0)
     scores = (
-        points(min(100.0, max(0.0, raw[0]))),
-        points(min(100.0, max(0.0, raw[1]))),
-        points(min(100.0, max(0.0, raw[2]))),
-        points(min(100.0, max(0.0, raw[3]))),
+        points(min(100.0, max(0.0, r0))),
+        points(min(100.0, max(0.0, r1))),
+        points(min(100.0, max(0.0, r2))),
     )
     return scores, _choose(scores, hybrid_ok)
 
@@ -696,71 +759,112 @@ def _evaluate(config: EngineConfig, counted: Mapping[str, Any]):
 # --- One-step trials ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Delta:
-    """What one step changes: totals and spans, and whether the answers stay complete."""
-
-    step: Step
-    totals: tuple[int, int, int, int]
-    spans: tuple[int, int, int, int]
-    hybrid_ok: bool | None  # None: the step does not touch which functions are outsourced
-    touches: frozenset[str]
-    valid: bool
-
-
 _LISTING = ("functions_to_outsource", "outsourcing_scope")
 _REGIONS = ("geographic_footprint", "program_regions")
 
 
-def _step_delta(
-    config: EngineConfig, counted: Mapping[str, Any], contributions: Mapping[str, tuple], step: Step
-) -> _Delta:
-    code = step.question
-    dt = [0, 0, 0, 0]
-    ds = [0, 0, 0, 0]
-    valid = True
-    scored = config._scored_by_code.get(code)
-    if scored is not None:
-        old = contributions.get(code, (0, 0, 0, 0))
-        new = _contribution(scored, step.value)
-        for i in range(4):
-            dt[i] += new[i] - old[i]
-    touches = {code}
-    for dependent in config._dependents.get(code, ()):
-        touches.add(dependent.code)
+def _sweep(
+    config: EngineConfig,
+    counted: Mapping[str, Any],
+    contributions: Mapping[str, tuple],
+    totals: tuple[int, int, int, int],
+    spans: tuple[int, int, int, int],
+    hybrid_ok: bool,
+    model: str,
+    margin: float,
+) -> tuple[Trial, ...]:
+    """Every valid one-step change of every weighted answer, scored (the engine's inner loop).
+
+    A step is left out when it reveals a required question nobody answered, or leaves the
+    program's regions at odds with its footprint. Steps whose new answers read the same to every
+    term (adding any routine function to a list, raising any limited row of the matrix to
+    established...) are scored once."""
+    trials = []
+    for scored in config._scored:
+        question = scored.question
+        code = question.code
+        value = counted.get(code)
+        if value is None:
+            continue
+        old = contributions[code]
+        dependents = config._dependents.get(code, ())
+        touches = config._touches[code]
+        outcomes: dict[Any, tuple | None] = {}
+        for step in one_step_changes(question, value):
+            key = _summary(scored, step.value)
+            if key not in outcomes:
+                outcomes[key] = _step_outcome(
+                    config,
+                    scored,
+                    counted,
+                    contributions,
+                    old,
+                    dependents,
+                    step,
+                    key,
+                    totals,
+                    spans,
+                    hybrid_ok,
+                    model,
+                    margin,
+                )
+            outcome = outcomes[key]
+            if outcome is not None:
+                trials.append(Trial((step,), *outcome[:5], touches, outcome[5]))
+    return tuple(trials)
+
+
+def _step_outcome(
+    config,
+    scored,
+    counted,
+    contributions,
+    old,
+    dependents,
+    step,
+    key,
+    totals,
+    spans,
+    hybrid_ok,
+    model,
+    margin,
+):
+    """(scores, model, hybrid allowed, totals, spans, narrowing) after one step, or None."""
+    code = scored.question.code
+    memo = scored.memo
+    new = memo.get(key)
+    if new is None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        new = memo[key] = _compute_contribution(scored, step.value)
+    nt = [totals[0] + new[0] - old[0], totals[1] + new[1] - old[1], totals[2] + new[2] - old[2]]
+    nt.append(totals[3] + new[3] - old[3])
+    ns = list(spans)
+    for dependent in dependents:
         was = dependent.code in counted
         now = dependent.show_if.holds(step.value)
         if was and not now:
-            dependent_scored = config._scored_by_code.get(dependent.code)
-            if dependent_scored is not None:
-                old = contributions[dependent.code]
+            hidden = config._scored_by_code.get(dependent.code)
+            if hidden is not None:
+                gone = contributions[dependent.code]
                 for i in range(4):
-                    dt[i] -= old[i]
-                    ds[i] -= dependent_scored.spans[i]
+                    nt[i] -= gone[i]
+                    ns[i] -= hidden.spans[i]
         elif now and not was and dependent.required:
-            valid = False  # the step reveals a required question nobody answered
-    hybrid_ok = None
-    if code in _LISTING:
-        touches.add("__listing__")
-        if code == "functions_to_outsource":  # answered, so visible: the new list is the listing
-            hybrid_ok = len(step.value) >= 2
-        else:
-            changed = {**counted, code: step.value}
-            hybrid_ok = len(listed_functions(config, effective_answers(config, changed))[0]) >= 2
-    if code in _REGIONS:
-        touches.add("__regions__")
-        if region_problem({**counted, code: step.value}):
-            valid = False
-    return _Delta(step, tuple(dt), tuple(ds), hybrid_ok, frozenset(touches), valid)  # type: ignore[arg-type]
-
-
-def _trial(config: EngineConfig, delta: _Delta, *, totals, spans, hybrid_ok: bool) -> Trial:
-    dt, ds = delta.totals, delta.spans
-    new_totals = (totals[0] + dt[0], totals[1] + dt[1], totals[2] + dt[2], totals[3] + dt[3])
-    new_spans = (spans[0] + ds[0], spans[1] + ds[1], spans[2] + ds[2], spans[3] + ds[3])
-    ok = hybrid_ok if delta.hybrid_ok is None else delta.hybrid_ok
-    scores, model = _final(config, new_totals, new_spans, ok)
-    return Trial((delta.step,), scores, model, ok, new_totals, new_spans, delta.touches)  # type: ignore[arg-type]
+            return None  # the step reveals a required question nobody answered
+    if code in _REGIONS and region_problem({**counted, code: step.value}):
+        return None
+    ok = hybrid_ok
+    if code == "functions_to_outsource":  # answered, so visible: the new list is the listing
+        ok = len(step.value) >= 2
+    elif code in _LISTING:
+        ok = len(listed_functions(config, effective_answers(config, {**counted, code: step.value}))[0]) >= 2
+    scores, winner = _final(config, nt, ns, ok)
+    if winner != model:
+        narrowing = points(margin + max(0.0, scores[TARGET_INDEX[winner]] - scores[TARGET_INDEX[model]]))
+    else:
+        narrowing = points(max(0.0, margin - _lead(scores, model, ok)))
+    return scores, winner, ok, tuple(nt), tuple(ns), narrowing
 
 
 def _exact_trial(config: EngineConfig, counted: Mapping[str, Any], steps: Sequence[Step]) -> Trial | None:
@@ -776,17 +880,6 @@ def _exact_trial(config: EngineConfig, counted: Mapping[str, Any], steps: Sequen
     scores, model = _final(config, totals, spans, ok)
     touches = frozenset(step.question for step in steps)
     return Trial(tuple(steps), scores, model, ok, totals, spans, touches)
-
-
-def _single_deltas(
-    config: EngineConfig, counted: Mapping[str, Any], contributions: Mapping[str, tuple]
-) -> list[_Delta]:
-    deltas = []
-    for scored in config._scored:
-        value = counted.get(scored.question.code)
-        for step in one_step_changes(scored.question, value):
-            deltas.append(_step_delta(config, counted, contributions, step))
-    return deltas
 
 
 # --- Confidence ---------------------------------------------------------------------------------
@@ -806,15 +899,6 @@ def confidence_label(confidence: float) -> str:
     return next(label for threshold, label in CONFIDENCE_LABELS if confidence >= threshold)
 
 
-def _narrowing(trial: Trial, model: str, margin: float) -> float:
-    """How far a trial narrows the recommended model's lead (at least the whole lead if it flips)."""
-    if trial.model != model:
-        scores = trial.scores
-        behind = scores[TARGET_INDEX[trial.model]] - scores[TARGET_INDEX[model]]
-        return points(margin + max(0.0, behind))
-    return points(max(0.0, margin - _lead(trial.scores, model, trial.hybrid_ok)))
-
-
 def _basis(
     config: EngineConfig, model: str, margin: float, trials: Sequence[Trial], completeness: float
 ) -> ConfidenceBasis:
@@ -822,7 +906,7 @@ def _basis(
     flips = 0
     for trial in trials:
         code = trial.steps[0].question
-        worst[code] = max(worst.get(code, 0.0), _narrowing(trial, model, margin))
+        worst[code] = max(worst.get(code, 0.0), trial.narrowing)
         flips += trial.model != model
     spread = points(math.sqrt(sum(d * d for d in worst.values()) / len(worst))) if worst else 0.0
     changes = len(trials)
@@ -852,11 +936,7 @@ def recommend_model(config: EngineConfig, answers: Mapping[str, Any]) -> ModelRe
     margin = _lead(scores, model, hybrid_ok)
     visible = visible_questions(config, counted)
     completeness = sum(1 for q in visible if q.code in counted) / len(visible) if visible else 0.0
-    trials = tuple(
-        _trial(config, delta, totals=totals, spans=spans, hybrid_ok=hybrid_ok)
-        for delta in _single_deltas(config, counted, contributions)
-        if delta.valid
-    )
+    trials = _sweep(config, counted, contributions, totals, spans, hybrid_ok, model, margin)
     basis = _basis(config, model, margin, trials, completeness)
     confidence = confidence_score(
         margin=margin,
@@ -1034,7 +1114,7 @@ def _sensitivity(result: ModelRecommendation) -> tuple[Sensitivity, ...]:
     best: dict[str, tuple[float, Trial]] = {}
     for trial in e.trials:
         code = trial.steps[0].question
-        narrowing = _narrowing(trial, result.model, result.margin)
+        narrowing = trial.narrowing
         flips = trial.model != result.model
         current = best.get(code)
         # The step that flips, else the one that narrows most; ties keep the first step tried.

@@ -56,43 +56,89 @@ class TippingPoint:
         return {change.question: change.value for change in self.changes}
 
 
+SAFE_LEAD = 0.2  # a lead this large before rounding survives rounding every score (each moves ≤ 0.05)
+
+
 def _pairs(result: ModelRecommendation, singles: list[Trial]):
-    """Every pair of non-flipping one-step changes to two different answers, scored."""
+    """Every pair of non-flipping one-step changes to two different answers that changes the model.
+
+    Steps of one answer that leave the same totals (adding any routine function, say) are one
+    class, scored once per pair of classes. A pair whose model keeps a lead of SAFE_LEAD before
+    rounding is settled without rounding; the rest are scored exactly as `recommend_model` would.
+    Steps that reach the same questions (a scope and the list it shows or hides) are scored from
+    scratch, one pair at a time."""
     e = result._explanation
-    config, counted = e.config, e.answers
+    config, counted, model = e.config, e.answers, result.model
     base_totals, base_spans = e.totals, e.spans
-    calm = [t for t in singles if t.model == result.model]
-    for i, first in enumerate(calm):
+    classes: dict[tuple, list[Trial]] = {}
+    for trial in singles:
+        if trial.model == model:
+            key = (trial.steps[0].question, trial.totals, trial.spans, trial.hybrid_ok)
+            classes.setdefault(key, []).append(trial)
+    groups = list(classes.values())
+    index = {"full_service": 0, "fsp": 1, "hybrid": 2}[model]
+    balance = config._balance_points
+    b0, b1, b2 = base_totals[0], base_totals[1], base_totals[2]
+    c0, c1, c2 = base_spans[0], base_spans[1], base_spans[2]
+    for i, first_group in enumerate(groups):
+        first = first_group[0]
         code = first.steps[0].question
-        for second in calm[i + 1 :]:
+        for second_group in groups[i + 1 :]:
+            second = second_group[0]
             if second.steps[0].question == code:
                 continue
             if first.touches & second.touches:
-                trial = _exact_trial(config, counted, (first.steps[0], second.steps[0]))
-                if trial is not None and trial.model != result.model:
-                    yield trial
+                for a in first_group:
+                    for b in second_group:
+                        trial = _exact_trial(config, counted, (a.steps[0], b.steps[0]))
+                        if trial is not None and trial.model != model:
+                            yield trial
                 continue
-            totals = tuple(
-                a + b - c for a, b, c in zip(first.totals, second.totals, base_totals, strict=True)
-            )
-            spans = tuple(a + b - c for a, b, c in zip(first.spans, second.spans, base_spans, strict=True))
             if "__listing__" in first.touches:
                 ok = first.hybrid_ok
             elif "__listing__" in second.touches:
                 ok = second.hybrid_ok
             else:
                 ok = e.hybrid_ok
-            scores, model = _final(config, totals, spans, ok)
-            if model != result.model:
-                yield Trial(
-                    (first.steps[0], second.steps[0]),
-                    scores,
-                    model,
-                    ok,
-                    totals,  # type: ignore[arg-type]
-                    spans,  # type: ignore[arg-type]
-                    first.touches | second.touches,
-                )
+            t0 = first.totals[0] + second.totals[0] - b0
+            t1 = first.totals[1] + second.totals[1] - b1
+            t2 = first.totals[2] + second.totals[2] - b2
+            s0 = first.spans[0] + second.spans[0] - c0
+            s1 = first.spans[1] + second.spans[1] - c1
+            s2 = first.spans[2] + second.spans[2] - c2
+            r0 = 50.0 + 50.0 * t0 / s0 if s0 else 50.0
+            r1 = 50.0 + 50.0 * t1 / s1 if s1 else 50.0
+            r2 = 50.0 + 50.0 * t2 / s2 if s2 else 50.0
+            gap = abs(r0 - r1)
+            if gap < 50.0:
+                r2 += balance * (1.0 - gap / 50.0)
+            raw = [min(100.0, max(0.0, r0)), min(100.0, max(0.0, r1)), min(100.0, max(0.0, r2))]
+            ours = raw[index]
+            raw[index] = -1.0
+            if not ok:
+                raw[2] = -1.0
+            if model == "hybrid" and not ok:
+                pass  # hybrid no longer allowed: scored exactly below
+            elif ours - max(raw) >= SAFE_LEAD:
+                continue
+            totals = tuple(
+                a + b - c for a, b, c in zip(first.totals, second.totals, base_totals, strict=True)
+            )
+            spans = tuple(a + b - c for a, b, c in zip(first.spans, second.spans, base_spans, strict=True))
+            scores, winner = _final(config, totals, spans, ok)
+            if winner == model:
+                continue
+            for a in first_group:
+                for b in second_group:
+                    yield Trial(
+                        (a.steps[0], b.steps[0]),
+                        scores,
+                        winner,
+                        ok,
+                        totals,  # type: ignore[arg-type]
+                        spans,  # type: ignore[arg-type]
+                        a.touches | b.touches,
+                    )
 
 
 def _sentence(changes: tuple[AnswerChange, ...], model: str, lead: float, scores: Mapping[str, float]) -> str:
