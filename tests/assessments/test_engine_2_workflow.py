@@ -217,6 +217,7 @@ def test_an_engine_1_snapshot_renders_in_the_admin(engine_1, am_client):
         assert page.status_code == 200
         text = page.content.decode()
         assert "Recommended model: FSP" in text and "What drove it" in text and "Engine version 1.0.0" in text
+        assert "{#" not in text and "{%" not in text
         assert "Helix Functional Services" in text
 
 
@@ -297,6 +298,7 @@ def test_the_portal_shows_the_top_three_tipping_points_beside_the_what_if(close_
     member, assessment, recommendation = close_call
     client.force_login(member.user)
     page = client.get(reverse("portal:recommendation", args=[assessment.pk])).content.decode()
+    assert "{#" not in page and "{%" not in page  # no template source shown as text
     what_if = page[page.index('id="what-if"') :]
     assert "What would change the recommendation" in what_if
     shown = [text.strip() for text in re.findall(r"<li>(With [^<]*)", what_if)]

@@ -397,6 +397,28 @@ def test_what_if_plan_changes_are_in_words(page, member):
         assert function in names and before in deliveries and after in deliveries, change
 
 
+def test_tipping_points_sit_beside_the_what_if_and_one_can_be_tried(page, shot, member):
+    assessment = submitted_assessment(sponsor=member.sponsor, title="A close call")
+    recommendation = assessment.recommendations.get()
+    first = recommendation.tipping_points[0]
+    sign_in(page, "ada@helix.example")
+    page.goto(f"/portal/assessments/{assessment.pk}/recommendation/")
+    tipping = page.locator("#what-if #tipping-points")
+    expect(tipping.get_by_role("heading", name="What would change the recommendation")).to_be_visible()
+    expect(tipping.locator("ol.tipping > li")).to_have_count(3)
+    expect(tipping.locator("ol.tipping > li").first).to_contain_text(first["sentence"])
+    shot(page, "13-tipping-points")
+    page.set_viewport_size(PHONE)
+    assert _no_horizontal_scroll(page), "the tipping points scroll sideways on a phone"
+    page.set_viewport_size(DESKTOP)
+    tipping.get_by_role("button", name="Try this change").first.click()
+    result = page.locator("#what-if-result")
+    expect(result).to_contain_text("The recommendation would change from")
+    expect(result.locator("strong").nth(1)).to_have_text(first["label"])
+    shot(page, "14-tipping-point-tried")
+    assert assessment.recommendations.count() == 1  # trying it stores nothing
+
+
 def test_a_scale_question_explains_what_its_ends_mean(page, assessment):
     sign_in(page, "ada@helix.example")
     page.goto(section_path(assessment, 1))
