@@ -912,9 +912,9 @@ def _basis(
     changes = len(trials)
     if changes:
         sentence = (
-            f"{MODEL_LABELS[model]} leads by {format_points(margin)} points; one step of an answer moves "
-            f"that lead by up to {format_points(spread)} points on a typical answer, and {flips} of the "
-            f"{changes} one-step changes tried would change the recommendation."
+            f"{MODEL_LABELS[model]} leads by {format_points(margin)} points; a one-step change of a typical "
+            f"answer narrows that lead by about {format_points(spread)} points, and {flips} of the {changes} "
+            f"one-step changes tried would change the recommendation."
         )
     else:
         sentence = f"{MODEL_LABELS[model]} leads by {format_points(margin)} points."
@@ -995,7 +995,11 @@ def describe_answer(question: QuestionSpec, value: Any, option: str = "") -> str
             return f"{len(value)} of {len(question.choices)} chosen"
         if option in ("__specialised_share__", "__mixed_specialisation__"):
             specialised = sum(1 for v in value if v in question.specialised)
-            return f"{specialised} of {len(value)} chosen {'is' if specialised == 1 else 'are'} specialised"
+            if not specialised:
+                return f"none of the {len(value)} chosen is specialised"
+            return (
+                f"{specialised} of the {len(value)} chosen {'is' if specialised == 1 else 'are'} specialised"
+            )
         if option and not option.startswith("__"):
             return question.choice_labels.get(option) or option.replace("_", " ")
         names = [question.choice_labels.get(v, v) for v in value]

@@ -407,7 +407,7 @@ def test_tipping_points_sit_beside_the_what_if_and_one_can_be_tried(page, shot, 
     expect(tipping.get_by_role("heading", name="What would change the recommendation")).to_be_visible()
     expect(tipping.locator("ol.tipping > li")).to_have_count(3)
     expect(tipping.locator("ol.tipping > li").first).to_contain_text(first["sentence"])
-    shot(page, "13-tipping-points")
+    shot(page, "15-tipping-points")
     page.set_viewport_size(PHONE)
     assert _no_horizontal_scroll(page), "the tipping points scroll sideways on a phone"
     page.set_viewport_size(DESKTOP)
@@ -415,7 +415,7 @@ def test_tipping_points_sit_beside_the_what_if_and_one_can_be_tried(page, shot, 
     result = page.locator("#what-if-result")
     expect(result).to_contain_text("The recommendation would change from")
     expect(result.locator("strong").nth(1)).to_have_text(first["label"])
-    shot(page, "14-tipping-point-tried")
+    shot(page, "16-tipping-point-tried")
     assert assessment.recommendations.count() == 1  # trying it stores nothing
 
 
