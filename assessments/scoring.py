@@ -16,8 +16,8 @@ How a score is made. Each answer becomes one or more signals in [-1, 1]:
   mixed in-house strength is.
 A target's score is 50 + 50 × Σ(weight × signal) / Σ|largest weight| over the answered questions:
 each answer can move a score only as far as its weight allows, and every score stays in 0–100.
-Each weight × signal is kept as an integer count of 10⁻⁹ points, so a sum never depends on the
-order it was added in: the tipping points below change one or two answers and re-add, and what
+Each weight × signal is kept as an integer count of 10⁻⁹ weight units, so a sum never depends on
+the order it was added in: the tipping points below change one or two answers and re-add, and what
 they claim is exactly what `recommend_model` gives for the changed answers. Hybrid also gains
 when the full-service and FSP scores are close (`hybrid_balance_points`): mixed signals are what
 make a hybrid strategy. Scores are rounded to one decimal (`assessments.figures.points`, the one
@@ -44,6 +44,8 @@ the share of visible questions answered:
 0 for a tie, grows with the lead, falls as the spread or the number of flipping changes grows, and
 stays within 0–1. Labels: high from 0.67, moderate from 0.34, low below. The same single-step
 trials give the `sensitivity`: the answers ranked by how far one step of them narrows the lead.
+(Questionnaire v1's `confidence_full_margin` parameter belonged to engine 1's confidence, a
+margin of 15 points being full confidence; engine 2 does not read it.)
 """
 
 from __future__ import annotations
