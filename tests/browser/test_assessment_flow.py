@@ -419,6 +419,38 @@ def test_tipping_points_sit_beside_the_what_if_and_one_can_be_tried(page, shot, 
     assert assessment.recommendations.count() == 1  # trying it stores nothing
 
 
+def test_v2_asks_where_the_program_runs_unless_it_is_global_and_checks_the_regions(page, shot, member):
+    from tests.factories import reference_questionnaire
+
+    assessment = AssessmentFactory(sponsor=member.sponsor, questionnaire=reference_questionnaire(version=2))
+    services.send_assessment(assessment=assessment)
+    sign_in(page, "ada@helix.example")
+    page.goto(section_path(assessment, 2))
+    regions = question(page, "program_regions")
+    expect(question(page, "functions_to_outsource")).to_be_visible()  # asked for every scope in v2
+    choose(page, "geographic_footprint", "Globally")
+    expect(regions).to_be_hidden()
+    choose(page, "geographic_footprint", "One region")
+    expect(regions).to_be_visible()
+    choose(page, "program_regions", "Europe")
+    choose(page, "program_regions", "Asia-Pacific")
+    choose(page, "outsourcing_scope", "An entire program or study")
+    choose(page, "functions_to_outsource", "Clinical operations")
+    choose(page, "timeline_pressure", "3")
+    choose(page, "portfolio_growth", "Growing")
+    choose(page, "resource_variability", "3")
+    save(page, "Save and continue →")
+    expect(page).to_have_url(section_url(2))
+    expect(regions.locator("#error-program_regions")).to_contain_text("choose exactly one region")
+    shot(page, "17-program-regions-error")
+    assert selectors.answers_of(assessment) == {}
+    question(page, "program_regions").get_by_label("Asia-Pacific", exact=True).uncheck()
+    save(page, "Save and continue →")
+    expect(page).to_have_url(section_url(3))
+    saved = selectors.answers_of(assessment)
+    assert (saved["geographic_footprint"], saved["program_regions"]) == ("single_region", ["europe"])
+
+
 def test_a_scale_question_explains_what_its_ends_mean(page, assessment):
     sign_in(page, "ada@helix.example")
     page.goto(section_path(assessment, 1))
