@@ -206,11 +206,12 @@ def _ranked(
     size: int,
 ) -> list[_Scored]:
     """The best `size` + 1 providers for one group, in ranking order (the hot loop: every provider,
-    every group, no strings). The match score decides first; the tie criteria are worked out only
-    for the providers level with the last place."""
+    every group, no strings). The match score decides first; scores are rounded, and the tie
+    criteria worked out, only for the providers that can reach the last place."""
     w_functions, w_therapeutic, w_regions, w_ai, w_senior = weights
     delivery, functions = needs.delivery, needs.functions
     count = len(functions)
+    boutique = delivery == "boutique"
     rows = []
     for provider, common in zip(providers, shared, strict=True):
         therapeutic, regions, ai, senior = common
@@ -232,22 +233,24 @@ def _ranked(
         if regions is not None:
             weighted += regions * w_regions
             total += w_regions
-        score = points(100.0 * weighted / total) if total else 0.0
-        offered = (
-            provider.kind == "boutique_cro"
-            if delivery == "boutique"
-            else delivery in provider.engagement_models
-        )
-        rows.append((not offered, -score, depth, capacity, provider, common))
+        raw = 100.0 * weighted / total if total else 0.0
+        offered = provider.kind == "boutique_cro" if boutique else delivery in provider.engagement_models
+        rows.append((not offered, -raw, depth, capacity, provider, common))
     cut = heapq.nsmallest(size + 1, rows, key=lambda row: (row[0], row[1]))
     if not cut:
         return []
-    last = (cut[-1][0], cut[-1][1])
-    pool = [row for row in rows if (row[0], row[1]) <= last]
+    # Rounding never reorders scores, but it can make a lower one level with the last place.
+    last_tier, last_score = cut[-1][0], points(-cut[-1][1])
+    floor = last_score - 0.051
     scored = []
-    for not_offered, minus_score, depth, capacity, provider, common in pool:
+    for not_offered, minus_raw, depth, capacity, provider, common in rows:
+        if not_offered > last_tier or (not_offered == last_tier and -minus_raw < floor):
+            continue
+        score = points(-minus_raw)
+        if not_offered == last_tier and score < last_score:
+            continue
         components = (depth / (5 * count) if count else None, *common)
-        scored.append(_Scored(provider, not not_offered, -minus_score, components, capacity))
+        scored.append(_Scored(provider, not not_offered, score, components, capacity))
     scored.sort(key=_Scored.key)
     return scored[: size + 1]
 

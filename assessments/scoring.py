@@ -43,7 +43,8 @@ the share of visible questions answered:
 (m / (m + s) is 0 when m is 0 and 1 when s is 0 < m; 1 − f / n is 1 when nothing was tried). It is
 0 for a tie, grows with the lead, falls as the spread or the number of flipping changes grows, and
 stays within 0–1. Labels: high from 0.67, moderate from 0.34, low below. The same single-step
-trials give the `sensitivity`: the answers ranked by how far one step of them narrows the lead.
+trials give the `sensitivity`: the ten answers one step of which narrows the lead most (those
+that can change the model first).
 (Questionnaire v1's `confidence_full_margin` parameter belonged to engine 1's confidence, a
 margin of 15 points being full confidence; engine 2 does not read it.)
 """
@@ -133,6 +134,7 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
 }
 
 CONFIDENCE_LABELS = ((0.67, "high"), (0.34, "moderate"), (0.0, "low"))
+SENSITIVITY_LIMIT = 10  # answers kept in the sensitivity ranking
 QUANTUM = 10**9  # contributions are counted in 10⁻⁹ of a weight unit
 
 
@@ -1036,6 +1038,7 @@ def _drivers(explanation: _Explanation) -> tuple[Driver, ...]:
     drivers = []
     spans = explanation.spans
     answers = explanation.answers
+    described: dict[tuple[str, str], str] = {}
     for scored, weight, quanta, signal in explanation.moves:
         span = spans[TARGET_INDEX[weight.target]]
         shown = points(50.0 * quanta / span) if span else 0.0
@@ -1044,7 +1047,10 @@ def _drivers(explanation: _Explanation) -> tuple[Driver, ...]:
         question = scored.question
         direction = _direction(question, weight, signal)
         why = weight.sentence_low if direction in ("low", "no") else weight.sentence_high
-        answer = describe_answer(question, answers[question.code], weight.option)
+        key = (question.code, weight.option)
+        answer = described.get(key)
+        if answer is None:
+            answer = described[key] = describe_answer(question, answers[question.code], weight.option)
         drivers.append(
             Driver(
                 question.code,
@@ -1126,10 +1132,13 @@ def _sensitivity(result: ModelRecommendation) -> tuple[Sensitivity, ...]:
         # The step that flips, else the one that narrows most; ties keep the first step tried.
         if current is None or (flips, narrowing) > (current[1].model != result.model, current[0]):
             best[code] = (narrowing, trial)
+    order = e.config._order
+    ranked = sorted(
+        ((code, narrowing, trial) for code, (narrowing, trial) in best.items() if narrowing > 0),
+        key=lambda row: (row[2].model == result.model, -row[1], order[row[0]]),
+    )
     rows = []
-    for code, (narrowing, trial) in best.items():
-        if narrowing <= 0:
-            continue
+    for code, narrowing, trial in ranked[:SENSITIVITY_LIMIT]:
         question = e.config.question(code)
         step = trial.steps[0]
         answer = describe_answer(question, e.answers[code])
@@ -1146,7 +1155,6 @@ def _sensitivity(result: ModelRecommendation) -> tuple[Sensitivity, ...]:
                 f"narrow by {format_points(narrowing)} points."
             )
         rows.append(Sensitivity(code, question.label, answer, words, narrowing, flips, trial.model, sentence))
-    rows.sort(key=lambda r: (not r.flips, -r.narrows_by, e.config._order[r.question]))
     return tuple(rows)
 
 

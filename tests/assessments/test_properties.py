@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from assessments.engine import SponsorContext, recommend
 from assessments.figures import points
-from assessments.matching import offers
+from assessments.matching import match_needs, offers, rank_providers
 from assessments.planning import OUTSOURCED
 from assessments.scoring import MODELS, confidence_score, needs_low_sentence, recommend_model
 from tests.assessments.reference import (
@@ -382,6 +382,13 @@ def test_each_group_shortlist_is_ranked_bounded_deterministic_and_led_by_its_mod
             if (ahead.offers_delivery, ahead.score) == (behind.offers_delivery, behind.score):
                 assert any(r.startswith(f"Level with {behind.name}") for r in ahead.reasons)
     assert {e.delivery for e in first.shortlist} == set(groups)
+    # The shortlist is the head of the whole catalog ranked: cutting early loses nobody.
+    for needs in match_needs(
+        first.result, first.answers, sponsor_regions=CONTEXT.regions, all_regions=REGIONS
+    ):
+        everyone = rank_providers(config, needs, providers, limit=len(providers))
+        head = [(e.provider_id, e.score) for e in first.shortlist if e.delivery == needs.delivery]
+        assert head == [(e.provider_id, e.score) for e in everyone][: len(head)]
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=40)
