@@ -15,10 +15,11 @@ Where an outsourced function goes follows the recommended model:
   with no in-house capability to a full-service partner. A hybrid must mix: when that rule gives
   every outsourced function the same delivery, the split falls where the answers differ — the
   weakest in-house functions to the full-service partner, or routine (non-specialised) work to
-  the full-service partner and specialised work to FSP teams or boutiques; when the answers do
-  not tell the functions apart, the first one in catalogue order is split off and its reason says
-  so. The engine recommends hybrid only when at least two functions are outsourced
-  (`hybrid_is_feasible`), so a hybrid plan always mixes two outsourced delivery models.
+  the full-service partner and specialised work to FSP teams or boutiques, or, when every one went
+  to boutiques, the one the sponsor is strongest in to an FSP team. When the answers do not tell
+  the functions apart, one is split off (the first in catalogue order to the full-service partner,
+  or the last to an FSP team) and its reason says so. The engine recommends hybrid only when at
+  least two functions are outsourced, so a hybrid plan always mixes two outsourced delivery models.
 """
 
 from __future__ import annotations

@@ -209,7 +209,9 @@ def assessment_submit(request, assessment_id):
     return redirect("portal:recommendation", assessment.pk)
 
 
-def _recommendation_page(request, assessment, *, what_if=None, what_if_errors=None, status=200):
+def _recommendation_page(
+    request, assessment, *, what_if=None, what_if_errors=None, status=200, changed_words=None
+):
     recommendation = selectors.latest_recommendation(assessment)
     if recommendation is None:
         raise Http404("No recommendation yet.")
@@ -246,7 +248,8 @@ def _recommendation_page(request, assessment, *, what_if=None, what_if_errors=No
             "what_if": what_if,
             "what_if_rec": recommendation_context(what_if["recommendation"]) if what_if else None,
             "what_if_before_label": (MODEL_LABELS[what_if["comparison"]["model_before"]] if what_if else ""),
-            "what_if_changes": [
+            "what_if_changes": changed_words
+            or [
                 f"{config.question(code).label}: {describe_answer(config.question(code), value)}"
                 for code, value in (what_if or {}).get("changes", {}).items()
                 if config.question(code) is not None and value is not None
@@ -312,12 +315,14 @@ def _try_tipping_point(request, assessment, recommendation):
     if not 1 <= number <= len(points):
         error = ApplicationError("There is no such tipping point for this recommendation.")
         return _recommendation_page(request, assessment, what_if_errors=error, status=400)
-    changes = {change["question"]: change["value"] for change in points[number - 1]["changes"]}
+    point = points[number - 1]
+    changes = {change["question"]: change["value"] for change in point["changes"]}
     try:
         result = services.what_if(assessment=assessment, changes=changes)
     except ApplicationError as error:
         return _recommendation_page(request, assessment, what_if_errors=error, status=400)
-    return _recommendation_page(request, assessment, what_if=result)
+    words = [change["words"][:1].upper() + change["words"][1:] for change in point["changes"]]
+    return _recommendation_page(request, assessment, what_if=result, changed_words=words)
 
 
 @require_POST

@@ -315,7 +315,10 @@ def test_trying_a_tipping_point_shows_its_model_and_stores_nothing(close_call, c
     result = response.context["what_if"]["recommendation"]
     assert result["model"] == point["model"] != recommendation.model
     assert result["scores"] == point["scores"]
-    assert "The recommendation would change from" in response.content.decode()
+    page = response.content.decode()
+    assert "The recommendation would change from" in page
+    words = point["changes"][0]["words"]
+    assert f"Changed: {words[:1].upper()}{words[1:]}" in page
     assert Recommendation.objects.filter(assessment=assessment).count() == 1
 
 
