@@ -224,7 +224,7 @@ class ChoiceInline(FrozenQuestionnaireMixin, admin.TabularInline):
 class ScoringWeightInline(FrozenQuestionnaireMixin, admin.TabularInline):
     model = ScoringWeight
     extra = 0
-    fields = ["option", "target", "weight", "rationale"]
+    fields = ["option", "target", "weight", "rationale", "sentence_low", "sentence_high"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("question__questionnaire")
@@ -268,10 +268,10 @@ class QuestionAdmin(ReasonForChangeMixin, FrozenQuestionnaireMixin, admin.ModelA
 
 @admin.register(ScoringWeight)
 class ScoringWeightAdmin(ReasonForChangeMixin, FrozenQuestionnaireMixin, admin.ModelAdmin):
-    list_display = ["question", "option", "target", "weight", "rationale"]
+    list_display = ["question", "option", "target", "weight", "sentence_low", "sentence_high"]
     list_filter = ["question__questionnaire", "target"]
     list_select_related = ["question", "question__questionnaire"]
-    search_fields = ["question__code", "option", "rationale"]
+    search_fields = ["question__code", "option", "rationale", "sentence_low", "sentence_high"]
 
     def _questionnaire_of(self, obj):
         return obj.question.questionnaire if obj else None

@@ -3,9 +3,9 @@
 from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import escape
 
-from assessments.scoring import MODELS
+from assessments.figures import format_points
+from assessments.scoring import MODEL_LABELS, MODELS
 
-MODEL_LABELS = {"full_service": "Full-service CRO", "fsp": "FSP", "hybrid": "Hybrid"}
 MODEL_COLOURS = {"full_service": "#1f4e79", "fsp": "#2e7d5b", "hybrid": "#8a5a00"}
 
 
@@ -47,7 +47,7 @@ def bar_chart_svg(
         )
         parts.append(
             f'<text x="{label_width + plot + 8}" y="{y + bar_height * 0.68:.1f}" font-weight="{weight}" '
-            f'fill="#1a1a1a">{value:.0f}</text>'
+            f'fill="#1a1a1a">{format_points(value)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

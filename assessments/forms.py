@@ -109,11 +109,20 @@ class SectionForm(forms.Form):
             self.add_error(field_name(code), message)
 
     def blocks(self):
-        """Each question with its bound field(s), for the template."""
+        """Each question with its bound field(s), for the template (a show-if's expected value as
+        the page script reads it: a list as its items joined by "|", anything else as it is)."""
         for question in self.questions:
+            block = {"question": question, "show_if_value": _show_if_value(question)}
             if question.kind == "matrix":
                 rows = [self[matrix_field_name(question.code, row)] for row in question.choices]
-                yield {"question": question, "rows": rows, "errors": [e for r in rows for e in r.errors]}
+                yield {**block, "rows": rows, "errors": [e for r in rows for e in r.errors]}
             else:
                 bound = self[field_name(question.code)]
-                yield {"question": question, "field": bound, "errors": bound.errors}
+                yield {**block, "field": bound, "errors": bound.errors}
+
+
+def _show_if_value(question: QuestionSpec) -> str:
+    if question.show_if is None:
+        return ""
+    value = question.show_if.value
+    return "|".join(map(str, value)) if isinstance(value, list | tuple) else str(value)

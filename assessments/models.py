@@ -233,7 +233,22 @@ class ScoringWeight(FrozenWithQuestionnaire):
     )
     target = models.CharField(max_length=15, choices=ScoringTarget.choices)
     weight = models.FloatField(help_text="From −10 to 10; positive moves the target up as the signal rises.")
-    rationale = models.CharField(max_length=300, blank=True, help_text="Why, in words a sponsor understands.")
+    rationale = models.CharField(
+        max_length=300, blank=True, help_text="Why the weight exists (a note for account managers)."
+    )
+    sentence_low = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown to the sponsor when the answer is low (a scale below 3, “no”, a feature below "
+        "its middle). Needed before publishing for scales, numbers, yes/no, matrix features and the "
+        "__share__ and __specialised_share__ features.",
+    )
+    sentence_high = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Shown to the sponsor when the answer is high (a scale above 3, “yes”, a feature above "
+        "its middle) or, for a choice, when it is chosen. Always needed before publishing.",
+    )
 
     class Meta:
         ordering = ["question", "option", "target"]
@@ -391,6 +406,26 @@ class Recommendation(models.Model):
     boutique_fit = models.JSONField()
     ai_readiness = models.JSONField()
     shortlist = models.JSONField()
+    driver_groups = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Engine 2: the drivers grouped around the model (for, against, alternative, notes).",
+    )
+    confidence_basis = models.JSONField(
+        null=True, blank=True, help_text="Engine 2: margin, spread and flips the confidence comes from."
+    )
+    delivery_groups = models.JSONField(
+        null=True, blank=True, help_text="Engine 2: the plan's delivery groups, each with its functions."
+    )
+    plan_gaps = models.JSONField(
+        null=True, blank=True, help_text="Engine 2: functions nobody was named to deliver."
+    )
+    sensitivity = models.JSONField(
+        null=True, blank=True, help_text="Engine 2: answers ranked by how far one step narrows the lead."
+    )
+    tipping_points = models.JSONField(
+        null=True, blank=True, help_text="Engine 2: the smallest answer changes that change the model."
+    )
     inputs = models.JSONField(help_text="The answers and context the engine was given.")
     provider_catalog_fingerprint = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -91,7 +91,8 @@ def _build_config(questionnaire: Questionnaire) -> EngineConfig:
                 maximum=question.max_value,
                 show_if=show_if,
                 weights=tuple(
-                    Weight(w.option, w.target, w.weight, w.rationale) for w in question.weights.all()
+                    Weight(w.option, w.target, w.weight, w.rationale, w.sentence_low, w.sentence_high)
+                    for w in question.weights.all()
                 ),
             )
         )

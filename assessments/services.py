@@ -23,8 +23,8 @@ from assessments.models import (
     ScoringWeight,
     Section,
 )
-from assessments.scoring import ENGINE_VERSION, SHOW_IF_OPERATORS
-from assessments.validation import missing_answers, validate_answers
+from assessments.scoring import ENGINE_VERSION, FEATURES, SHOW_IF_OPERATORS, needs_low_sentence
+from assessments.validation import consistency_problems, missing_answers, validate_answers
 from core import webhooks
 from core.errors import ApplicationError, Conflict
 from core.models import WebhookEvent
@@ -70,6 +70,38 @@ def questionnaire_problems(questionnaire: Questionnaire) -> list[str]:
                 problems.append(f"{question.code}: show-if must refer to an earlier question.")
             elif condition["operator"] not in SHOW_IF_OPERATORS:
                 problems.append(f"{question.code}: unknown show-if operator {condition['operator']}.")
+    problems.extend(_weight_problems(questions))
+    return problems
+
+
+def _weight_problems(questions) -> list[str]:
+    """Every weight needs a known option and a sentence for each direction its answer can take."""
+    problems = []
+    weights = ScoringWeight.objects.filter(question__in=questions).select_related("question")
+    choices = {q.pk: {c.value for c in q.choices.all()} for q in questions}
+    for weight in weights.order_by("question__section__position", "question__position", "option", "target"):
+        question = weight.question
+        kind, option = question.kind, weight.option
+        where = f"{question.code} → {weight.get_target_display().lower()}"
+        if option:
+            known = (
+                (option in choices[question.pk])
+                if not option.startswith("__")
+                else (option in FEATURES.get(kind, ()))
+            )
+            if kind in ("single", "multi", "matrix") and not known:
+                problems.append(f"{where}: “{option}” is neither a choice nor a feature of this question.")
+                continue
+            where = f"{question.code} [{option}] → {weight.get_target_display().lower()}"
+        if not weight.sentence_high.strip():
+            side = (
+                "when it is chosen"
+                if kind == "single" or (kind == "multi" and not option.startswith("__"))
+                else ("for a high answer")
+            )
+            problems.append(f"{where}: needs a sentence {side}.")
+        if needs_low_sentence(kind, option) and not weight.sentence_low.strip():
+            problems.append(f"{where}: needs a sentence for a low answer.")
     return problems
 
 
@@ -150,6 +182,8 @@ def new_questionnaire_version(*, questionnaire: Questionnaire, by=None) -> Quest
                     target=w.target,
                     weight=w.weight,
                     rationale=w.rationale,
+                    sentence_low=w.sentence_low,
+                    sentence_high=w.sentence_high,
                 )
                 for w in question.weights.all()
             )
@@ -264,6 +298,9 @@ def save_answers(
         raise Conflict(f"This assessment is {locked.get_status_display().lower()}; its answers are locked.")
     config = selectors.engine_config(locked.questionnaire)
     clean, errors = validate_answers(config, answers)
+    if not errors and clean:
+        merged = {**selectors.answers_of(locked), **clean}
+        errors = consistency_problems(config, {k: v for k, v in merged.items() if v is not None})
     if errors:
         raise ApplicationError("Some answers were not accepted; nothing was saved.", field_errors=errors)
     questions = dict(
@@ -300,14 +337,27 @@ def save_answers(
     return selectors.answers_of(locked)
 
 
-def compute_outcome(assessment: Assessment, answers: Mapping[str, Any]) -> tuple[Outcome, str]:
-    """Run the engine for an assessment's sponsor against the current provider catalog."""
+def compute_outcome(
+    assessment: Assessment, answers: Mapping[str, Any], *, tipping: bool = True
+) -> tuple[Outcome, str]:
+    """Run the engine for an assessment's sponsor against the current provider catalog (with the
+    tipping points, unless `tipping` is False)."""
+    outcome, fingerprint = compute_outcomes(assessment, [answers], tipping=tipping)
+    return outcome[0], fingerprint
+
+
+def compute_outcomes(
+    assessment: Assessment, answer_sets: list[Mapping[str, Any]], *, tipping: bool = True
+) -> tuple[list[Outcome], str]:
+    """The engine on several answer sets of one assessment, reading the catalog once."""
     config = selectors.engine_config(assessment.questionnaire)
     profiles = selectors.provider_profiles()
-    outcome = recommend(
-        config, answers, context=selectors.sponsor_context(assessment.sponsor), providers=profiles
-    )
-    return outcome, selectors.catalog_fingerprint(profiles)
+    context = selectors.sponsor_context(assessment.sponsor)
+    outcomes = [
+        recommend(config, answers, context=context, providers=profiles, tipping=tipping)
+        for answers in answer_sets
+    ]
+    return outcomes, selectors.catalog_fingerprint(profiles)
 
 
 def _store(assessment: Assessment, outcome: Outcome, fingerprint: str, by) -> Recommendation:
@@ -325,6 +375,12 @@ def _store(assessment: Assessment, outcome: Outcome, fingerprint: str, by) -> Re
         boutique_fit=snapshot["boutique_fit"],
         ai_readiness=snapshot["ai_readiness"],
         shortlist=snapshot["shortlist"],
+        driver_groups=snapshot["driver_groups"],
+        confidence_basis=snapshot["confidence_basis"],
+        delivery_groups=snapshot["delivery_groups"],
+        plan_gaps=snapshot["plan_gaps"],
+        sensitivity=snapshot["sensitivity"],
+        tipping_points=snapshot["tipping_points"],
         inputs={
             "answers": dict(outcome.answers),
             "sponsor_regions": list(outcome.context.regions),
@@ -441,16 +497,14 @@ def what_if(*, assessment: Assessment, changes: Mapping[str, Any]) -> dict[str, 
     answers = {code: value for code, value in answers.items() if value is not None}
     missing = missing_answers(config, answers)
     if missing:
-        raise ApplicationError("These changes leave required questions unanswered.", field_errors=missing)
-    outcome, _ = compute_outcome(assessment, answers)
-    after = outcome.snapshot()
-    before = {
-        "model": latest.model,
-        "scores": latest.scores,
-        "confidence": latest.confidence,
-        "function_plan": latest.function_plan,
-        "shortlist": latest.shortlist,
-    }
+        raise ApplicationError(
+            "These changes leave required questions unanswered or at odds with each other.",
+            field_errors=missing,
+        )
+    # The comparison is with the current engine on the stored answers, so it shows what the
+    # changed answers do, not what a newer engine or provider catalog does.
+    (current, changed), _ = compute_outcomes(assessment, [latest.inputs["answers"], answers], tipping=False)
+    before, after = current.snapshot(), changed.snapshot()
     return {"changes": clean, "recommendation": after, "comparison": compare(before, after)}
 
 
@@ -486,7 +540,7 @@ def rescore_assessments(*, assessment_ids, by=None) -> tuple[int, int]:
             names=names,
         )
         config = selectors.engine_config(assessment.questionnaire)
-        outcome = recommend(config, answers, context=context, providers=profiles)
+        outcome = recommend(config, answers, context=context, providers=profiles, tipping=True)
         with transaction.atomic():
             _announce(_store(assessment, outcome, fingerprint, by))
         created += 1

@@ -4,7 +4,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from assessments.scoring import MATRIX_MAX, EngineConfig, QuestionSpec, visible_questions
+from assessments.scoring import (
+    MATRIX_MAX,
+    EngineConfig,
+    QuestionSpec,
+    effective_answers,
+    missing_required,
+    region_problem,
+)
 
 
 class AnswerError(ValueError):
@@ -93,15 +100,25 @@ def validate_answers(
 
 
 def missing_answers(config: EngineConfig, answers: Mapping[str, Any]) -> dict[str, str]:
-    """Required, visible questions without a complete answer, with what is missing."""
+    """Required, visible questions without a complete answer, with what is missing; and answers
+    that contradict each other (the program's regions against its footprint)."""
     missing: dict[str, str] = {}
-    for question in visible_questions(config, answers):
-        if not question.required:
-            continue
+    for question in missing_required(config, answers):
         value = answers.get(question.code)
-        if value is None or (question.kind == "multi" and not value):
-            missing[question.code] = f"{question.label}: an answer is required."
-        elif question.kind == "matrix" and len(value) < len(question.choices):
+        if question.kind == "matrix" and value is not None:
             rows = [c for c in question.choices if c not in value]
             missing[question.code] = f"{question.label}: rate every function (missing: {', '.join(rows)})."
+        else:
+            missing[question.code] = f"{question.label}: an answer is required."
+    problem = consistency_problems(config, answers)
+    missing.update(problem)
     return missing
+
+
+def consistency_problems(config: EngineConfig, answers: Mapping[str, Any]) -> dict[str, str]:
+    """Answers that contradict each other, by question code (only where both are asked)."""
+    question = config.question("program_regions")
+    if question is None or "program_regions" not in effective_answers(config, answers):
+        return {}
+    problem = region_problem(answers)
+    return {"program_regions": f"{question.label}: {problem}"} if problem else {}

@@ -11,8 +11,13 @@ from assessments import reports, selectors, services
 from assessments.downloads import report_file_response
 from assessments.forms import SectionForm
 from assessments.models import Assessment, AssessmentStatus, Channel, Report, Section
-from assessments.presentation import answer_rows, plan_change_rows, recommendation_context
-from assessments.scoring import visible_questions
+from assessments.presentation import (
+    answer_rows,
+    plan_change_rows,
+    recommendation_context,
+    shortlist_change_rows,
+)
+from assessments.scoring import MODEL_LABELS, describe_answer, visible_questions
 from assessments.validation import missing_answers
 from core.errors import ApplicationError
 from engagements.portal import STASH_KEY, portal_view
@@ -204,7 +209,9 @@ def assessment_submit(request, assessment_id):
     return redirect("portal:recommendation", assessment.pk)
 
 
-def _recommendation_page(request, assessment, *, what_if=None, what_if_errors=None, status=200):
+def _recommendation_page(
+    request, assessment, *, what_if=None, what_if_errors=None, status=200, changed_words=None
+):
     recommendation = selectors.latest_recommendation(assessment)
     if recommendation is None:
         raise Http404("No recommendation yet.")
@@ -240,8 +247,18 @@ def _recommendation_page(request, assessment, *, what_if=None, what_if_errors=No
             "what_if_fields": fields,
             "what_if": what_if,
             "what_if_rec": recommendation_context(what_if["recommendation"]) if what_if else None,
+            "what_if_before_label": (MODEL_LABELS[what_if["comparison"]["model_before"]] if what_if else ""),
+            "what_if_changes": changed_words
+            or [
+                f"{config.question(code).label}: {describe_answer(config.question(code), value)}"
+                for code, value in (what_if or {}).get("changes", {}).items()
+                if config.question(code) is not None and value is not None
+            ],
             "what_if_plan_changes": (
                 plan_change_rows(what_if["comparison"]["plan_changes"], config) if what_if else []
+            ),
+            "what_if_shortlist_changes": (
+                shortlist_change_rows(what_if["comparison"]["shortlist_changes"]) if what_if else []
             ),
             "what_if_errors": what_if_errors,
             "reports": Report.objects.filter(assessment=assessment).order_by("-created_at")[:5],
@@ -270,6 +287,8 @@ def what_if(request, assessment_id):
     config = selectors.engine_config(assessment.questionnaire)
     recommendation = selectors.latest_recommendation(assessment)
     current = recommendation.inputs.get("answers", {}) if recommendation else {}
+    if "tipping_point" in request.POST:
+        return _try_tipping_point(request, assessment, recommendation)
     changes = {}
     for code in WHAT_IF_QUESTIONS:
         raw = request.POST.get(code)
@@ -287,6 +306,24 @@ def what_if(request, assessment_id):
     except ApplicationError as error:
         return _recommendation_page(request, assessment, what_if_errors=error, status=400)
     return _recommendation_page(request, assessment, what_if=result)
+
+
+def _try_tipping_point(request, assessment, recommendation):
+    """The what-if of one of the recommendation's own tipping points (numbered from 1)."""
+    points = (recommendation.tipping_points or []) if recommendation else []
+    raw = request.POST.get("tipping_point", "")
+    number = int(raw) if raw.isdigit() else 0
+    if not 1 <= number <= len(points):
+        error = ApplicationError("There is no such tipping point for this recommendation.")
+        return _recommendation_page(request, assessment, what_if_errors=error, status=400)
+    point = points[number - 1]
+    changes = {change["question"]: change["value"] for change in point["changes"]}
+    try:
+        result = services.what_if(assessment=assessment, changes=changes)
+    except ApplicationError as error:
+        return _recommendation_page(request, assessment, what_if_errors=error, status=400)
+    words = [change["words"][:1].upper() + change["words"][1:] for change in point["changes"]]
+    return _recommendation_page(request, assessment, what_if=result, changed_words=words)
 
 
 @require_POST

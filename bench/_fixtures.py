@@ -130,9 +130,10 @@ def fresh_assessments(n: int) -> list[str]:
 
 
 def reference_answers() -> dict:
-    from tests.assessments.reference import neutral_answers
+    """Complete answers for the latest published questionnaire (v2 also asks where it runs)."""
+    from tests.assessments.reference import for_v2, neutral_answers
 
-    return neutral_answers()
+    return for_v2(neutral_answers())
 
 
 def make_stale(n: int, *, seed: int) -> list[str]:

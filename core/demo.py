@@ -413,7 +413,7 @@ class DemoBuilder:
         from assessments import services as assessment_services
 
         sponsors = list(
-            Sponsor.objects.order_by("name").prefetch_related("capabilities", "therapeutic_areas")
+            Sponsor.objects.order_by("name").prefetch_related("capabilities", "therapeutic_areas", "regions")
         )
         steps = ["submitted", "reviewed", "submitted", "in_progress", "sent", "submitted", "reviewed"]
         for index, sponsor in enumerate(sponsors[:21]):
@@ -708,4 +708,19 @@ def demo_answers(sponsor: Sponsor, rng: random.Random) -> dict:
             ],
             rng.randint(1, 3),
         )
+    # Questionnaire v2 also asks which functions an entire program covers, and where it runs.
+    if scope == "entire_program":
+        answers["functions_to_outsource"] = weak or sorted(levels)
+    if answers["geographic_footprint"] != "global":
+        answers["program_regions"] = _program_regions(sponsor, answers["geographic_footprint"])
     return answers
+
+
+def _program_regions(sponsor: Sponsor, footprint: str) -> list[str]:
+    """The sponsor's own regions, as many as the footprint says (two for several regions)."""
+    regions = [region.code for region in sponsor.regions.all()]
+    if footprint != "multi_region":
+        return regions[:1] or ["europe"]
+    if len(regions) >= 2:
+        return regions
+    return (regions + [code for code in ("north_america", "europe") if code not in regions])[:2]

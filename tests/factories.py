@@ -136,10 +136,11 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     assignee = factory.SelfAttribute("engagement.owner")
 
 
-def reference_questionnaire():
+def reference_questionnaire(version: int = 1):
+    """The reference questionnaire: v1 by default (most tests), v2 (engine 2.0's) when asked."""
     from assessments.models import Questionnaire
 
-    return Questionnaire.objects.get(name="Outsourcing model assessment", version=1)
+    return Questionnaire.objects.get(name="Outsourcing model assessment", version=version)
 
 
 class AssessmentFactory(factory.django.DjangoModelFactory):

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.models import (
@@ -25,7 +26,7 @@ class ChoiceSerializer(serializers.ModelSerializer):
 class WeightSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoringWeight
-        fields = ["option", "target", "weight", "rationale"]
+        fields = ["option", "target", "weight", "rationale", "sentence_low", "sentence_high"]
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -151,7 +152,134 @@ class WhatIfSerializer(serializers.Serializer):
     )
 
 
+# --- The shape of engine 2's snapshot parts, for the schema. The API returns the stored JSON as
+# it is (engine 1.0.0 snapshots have null in every engine 2 field); these only describe it.
+
+MODEL_HELP = "An outsourcing model: full_service, fsp or hybrid."
+
+
+class SnapshotDriverSerializer(serializers.Serializer):
+    question = serializers.CharField(help_text="Question code (__balance__: the hybrid balance bonus).")
+    label = serializers.CharField(help_text="The question's label.")
+    option = serializers.CharField(help_text="The choice or derived feature the weight is on, or empty.")
+    target = serializers.CharField(help_text="full_service, fsp, hybrid or boutique.")
+    points = serializers.FloatField(help_text="Signed effect on the target's score, one decimal.")
+    answer = serializers.CharField(help_text="The answer in words.")
+    direction = serializers.CharField(help_text="low, high, yes, no or chosen: which sentence applies.")
+    sentence = serializers.CharField(help_text="The explanation for this direction of the answer.")
+
+
+class AnswerChangeSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.JSONField(help_text="The whole new answer, as the what-if action takes it.")
+    words = serializers.CharField()
+
+
+class TippingPointSerializer(serializers.Serializer):
+    changes = AnswerChangeSerializer(many=True, help_text="One or two one-step answer changes.")
+    model = serializers.CharField(help_text="The model these changes would lead to. " + MODEL_HELP)
+    label = serializers.CharField()
+    lead = serializers.FloatField(help_text="That model's lead over the next, in points.")
+    scores = serializers.DictField(child=serializers.FloatField(), help_text="Score per model.")
+    sentence = serializers.CharField()
+
+
+class AlternativeSerializer(serializers.Serializer):
+    model = serializers.CharField(help_text="The runner-up. " + MODEL_HELP)
+    label = serializers.CharField()
+    score = serializers.FloatField()
+    margin = serializers.FloatField(help_text="How far it is behind the recommended model, in points.")
+    drivers = SnapshotDriverSerializer(many=True, help_text="What speaks for it.")
+    tipping_point = TippingPointSerializer(
+        allow_null=True, help_text="The smallest change that would tip to it, if one was found."
+    )
+
+
+DriverGroupsSerializer = type(
+    "DriverGroupsSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The drivers grouped around the recommended model.",
+        "for": SnapshotDriverSerializer(
+            many=True, help_text="What raised the recommended model or lowered the runner-up."
+        ),
+        "against": SnapshotDriverSerializer(
+            many=True, help_text="What lowered the recommended model or raised the runner-up."
+        ),
+        "alternative": AlternativeSerializer(allow_null=True),
+        "notes": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
+class ConfidenceBasisSerializer(serializers.Serializer):
+    margin = serializers.FloatField(help_text="The recommended model's lead over the runner-up.")
+    spread = serializers.FloatField(help_text="How far one step of a typical answer narrows that lead.")
+    flips = serializers.IntegerField(help_text="One-step answer changes that change the model.")
+    changes = serializers.IntegerField(help_text="One-step answer changes tried.")
+    completeness = serializers.FloatField(help_text="Share of visible questions answered.")
+    sentence = serializers.CharField()
+
+
+class DeliveryGroupSerializer(serializers.Serializer):
+    delivery = serializers.CharField(help_text="full_service, fsp, boutique or in_house.")
+    label = serializers.CharField()
+    functions = serializers.ListField(child=serializers.CharField(), help_text="Function codes.")
+    function_names = serializers.ListField(child=serializers.CharField())
+    summary = serializers.CharField()
+
+
+class PlanGapSerializer(serializers.Serializer):
+    function = serializers.CharField()
+    function_name = serializers.CharField()
+    internal_level = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class SensitivitySerializer(serializers.Serializer):
+    question = serializers.CharField()
+    label = serializers.CharField()
+    answer = serializers.CharField()
+    change = serializers.CharField(help_text="The one-step change that narrows the lead most, in words.")
+    narrows_by = serializers.FloatField()
+    flips = serializers.BooleanField(help_text="Whether that change alone changes the model.")
+    model = serializers.CharField(help_text="The model after that change. " + MODEL_HELP)
+    sentence = serializers.CharField()
+
+
+def _snapshot_field(documented, help_text: str):
+    """A JSON field returned as stored, described in the schema by `documented` (or null)."""
+
+    @extend_schema_field(documented)
+    class SnapshotField(serializers.JSONField):
+        pass
+
+    return SnapshotField(read_only=True, allow_null=True, help_text=help_text)
+
+
 class RecommendationSerializer(serializers.ModelSerializer):
+    driver_groups = _snapshot_field(
+        DriverGroupsSerializer(allow_null=True), "Engine 2: drivers for, against, and the alternative."
+    )
+    confidence_basis = _snapshot_field(
+        ConfidenceBasisSerializer(allow_null=True), "Engine 2: what the confidence was computed from."
+    )
+    delivery_groups = _snapshot_field(
+        DeliveryGroupSerializer(many=True, allow_null=True), "Engine 2: the plan's delivery groups."
+    )
+    plan_gaps = _snapshot_field(
+        PlanGapSerializer(many=True, allow_null=True), "Engine 2: functions nobody was named to deliver."
+    )
+    sensitivity = _snapshot_field(
+        SensitivitySerializer(many=True, allow_null=True),
+        "Engine 2: answers ranked by how far one step narrows the lead.",
+    )
+    tipping_points = _snapshot_field(
+        TippingPointSerializer(many=True, allow_null=True),
+        "Engine 2: the smallest answer changes that change the model, best first.",
+    )
+
     class Meta:
         model = Recommendation
         fields = [
@@ -168,6 +296,12 @@ class RecommendationSerializer(serializers.ModelSerializer):
             "boutique_fit",
             "ai_readiness",
             "shortlist",
+            "driver_groups",
+            "confidence_basis",
+            "delivery_groups",
+            "plan_gaps",
+            "sensitivity",
+            "tipping_points",
             "inputs",
             "provider_catalog_fingerprint",
             "created_at",

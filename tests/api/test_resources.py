@@ -763,7 +763,7 @@ def test_questionnaire_detail_has_sections_questions_choices_and_weights(key_a):
     }
     assert any(q["weights"] for q in questions.values())
     weight = next(w for q in questions.values() for w in q["weights"])
-    assert set(weight) == {"option", "target", "weight", "rationale"}
+    assert set(weight) == {"option", "target", "weight", "rationale", "sentence_low", "sentence_high"}
     positions = [section["position"] for section in body["sections"]]
     assert positions == sorted(positions)
 
@@ -781,7 +781,7 @@ def test_assessment_created_without_a_questionnaire_uses_the_latest_published(st
     response = staff_key.post(f"{API}/assessments/", {"sponsor": str(sponsor_a.pk)}, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert body["questionnaire"] == str(factories.reference_questionnaire().pk)
+    assert body["questionnaire"] == str(factories.reference_questionnaire(version=2).pk)
     assert (body["status"], body["answers"], body["latest_recommendation"]) == ("draft", {}, None)
     assert sponsor_a.name in body["title"]
 

@@ -1,5 +1,5 @@
-"""The reference questionnaire v1 as the engine sees it, built from the migrations' own data
-(no database), plus answer sets for the scenarios the article describes."""
+"""The reference questionnaires v1 and v2 as the engine sees them, built from the migrations' own
+data (no database), plus answer sets for the scenarios the article describes."""
 
 import importlib
 from functools import cache
@@ -8,26 +8,55 @@ from assessments.matching import ProviderProfile
 from assessments.scoring import DEFAULT_PARAMETERS, EngineConfig, FunctionSpec, QuestionSpec, ShowIf, Weight
 
 _questionnaire = importlib.import_module("assessments.migrations.0002_reference_questionnaire")
+_questionnaire_v2 = importlib.import_module("assessments.migrations.0012_reference_questionnaire_v2")
 _catalogs = importlib.import_module("providers.migrations.0002_reference_catalogs")
 
 FUNCTIONS = [code for code, *_ in _catalogs.FUNCTIONS]
 AREAS = [code for code, *_ in _catalogs.THERAPEUTIC_AREAS]
 REGIONS = [code for code, _ in _catalogs.REGIONS]
 AI = [code for code, *_ in _catalogs.AI_CAPABILITIES]
+REGION_NAMES = dict(_catalogs.REGIONS)
 
 
 @cache
 def reference_config() -> EngineConfig:
+    """v1, with the direction sentences migration 0010 gives its weights."""
+    return _config(
+        _questionnaire.SECTIONS,
+        [
+            (
+                code,
+                option,
+                target,
+                weight,
+                rationale,
+                *_questionnaire_v2.sentences(code, option, target, rationale),
+            )
+            for code, option, target, weight, rationale in _questionnaire.WEIGHTS
+        ],
+        _questionnaire.PARAMETERS,
+    )
+
+
+@cache
+def reference_config_v2() -> EngineConfig:
+    return _config(
+        _questionnaire_v2.sections_v2(), _questionnaire_v2.weights_v2(), _questionnaire_v2.PARAMETERS
+    )
+
+
+def _config(sections, weight_rows, parameters) -> EngineConfig:
     catalog_rows = {
         "functions": [(code, name, specialised) for code, name, specialised, _ in _catalogs.FUNCTIONS],
         "therapeutic_areas": list(_catalogs.THERAPEUTIC_AREAS),
         "ai_capabilities": [(code, name, False) for code, name, _ in _catalogs.AI_CAPABILITIES],
+        "regions": [(code, name, False) for code, name in _catalogs.REGIONS],
     }
     weights: dict[str, list[Weight]] = {}
-    for code, option, target, weight, rationale in _questionnaire.WEIGHTS:
-        weights.setdefault(code, []).append(Weight(option, target, float(weight), rationale))
+    for code, option, target, weight, rationale, low, high in weight_rows:
+        weights.setdefault(code, []).append(Weight(option, target, float(weight), rationale, low, high))
     specs = []
-    for section, (_title, _description, items) in enumerate(_questionnaire.SECTIONS):
+    for section, (_title, _description, items) in enumerate(sections):
         for code, kind, label, text, _help, required, choices, show_if in items:
             rows = (
                 catalog_rows[choices]
@@ -57,7 +86,7 @@ def reference_config() -> EngineConfig:
     return EngineConfig(
         questions=tuple(specs),
         functions=functions,
-        parameters={**DEFAULT_PARAMETERS, **_questionnaire.PARAMETERS},
+        parameters={**DEFAULT_PARAMETERS, **parameters},
     )
 
 
@@ -159,3 +188,16 @@ def provider(pid: str, **fields) -> ProviderProfile:
     }
     values.update(fields)
     return ProviderProfile(**values)
+
+
+def for_v2(answers: dict, *, functions=None, regions=None) -> dict:
+    """A v1 answer set completed for v2: the functions an entire program covers (all, unless
+    given) and where a program that is not global runs (as many regions as its footprint needs)."""
+    completed = dict(answers)
+    if completed.get("outsourcing_scope") == "entire_program":
+        completed["functions_to_outsource"] = list(functions or FUNCTIONS)
+    footprint = completed.get("geographic_footprint")
+    if footprint != "global":
+        default = ["europe", "north_america"] if footprint == "multi_region" else ["europe"]
+        completed["program_regions"] = list(regions or default)
+    return completed

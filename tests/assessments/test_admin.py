@@ -183,3 +183,23 @@ def test_recommendations_cannot_be_changed_or_deleted_in_the_admin(am_client):
         ).status_code
         == 403
     )
+
+
+def test_an_engine_2_recommendation_shows_its_groups_tipping_points_and_sensitivity(am_client):
+    from assessments.scoring import MODEL_LABELS
+
+    assessment = submitted_assessment()  # the neutral answers: a close call
+    recommendation = assessment.recommendations.get()
+    page = am_client.get(
+        reverse("admin:assessments_assessment_change", args=[assessment.pk])
+    ).content.decode()
+    assert f"Why {MODEL_LABELS[recommendation.model]}" in page
+    assert "What speaks against it" in page and "The closest alternative:" in page
+    assert "What would change the recommendation" in page
+    assert len(recommendation.tipping_points) > 3
+    for point in recommendation.tipping_points[:3]:
+        assert point["sentence"] in page
+    assert recommendation.tipping_points[3]["sentence"] not in page  # the top three
+    assert "Try this change" not in page  # trying one is the sponsor's what-if, in the portal
+    assert "The answers the decision rests on most" in page
+    assert "Engine version 2.0.0" in page

@@ -104,7 +104,7 @@ def test_a_published_questionnaire_can_only_retire():
 def test_new_version_copies_everything_into_an_editable_draft(account_manager):
     original = reference_questionnaire()
     draft = services.new_questionnaire_version(questionnaire=original, by=account_manager)
-    assert (draft.version, draft.status) == (2, QuestionnaireStatus.DRAFT)
+    assert (draft.version, draft.status) == (3, QuestionnaireStatus.DRAFT)  # v2 is published already
     assert draft.questions.count() == original.questions.count()
     assert (
         Choice.objects.filter(question__questionnaire=draft).count()

@@ -41,7 +41,7 @@ def test_reference_questionnaire_config_from_the_database_matches_the_contract()
 
 def test_create_uses_the_latest_published_questionnaire(account_manager):
     assessment = services.create_assessment(sponsor=SponsorFactory(), by=account_manager)
-    assert assessment.questionnaire == reference_questionnaire()
+    assert assessment.questionnaire == reference_questionnaire(version=2)
     assert assessment.status == AssessmentStatus.DRAFT
 
 

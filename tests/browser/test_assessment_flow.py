@@ -397,6 +397,60 @@ def test_what_if_plan_changes_are_in_words(page, member):
         assert function in names and before in deliveries and after in deliveries, change
 
 
+def test_tipping_points_sit_beside_the_what_if_and_one_can_be_tried(page, shot, member):
+    assessment = submitted_assessment(sponsor=member.sponsor, title="A close call")
+    recommendation = assessment.recommendations.get()
+    first = recommendation.tipping_points[0]
+    sign_in(page, "ada@helix.example")
+    page.goto(f"/portal/assessments/{assessment.pk}/recommendation/")
+    tipping = page.locator("#what-if #tipping-points")
+    expect(tipping.get_by_role("heading", name="What would change the recommendation")).to_be_visible()
+    expect(tipping.locator("ol.tipping > li")).to_have_count(3)
+    expect(tipping.locator("ol.tipping > li").first).to_contain_text(first["sentence"])
+    shot(page, "15-tipping-points")
+    page.set_viewport_size(PHONE)
+    assert _no_horizontal_scroll(page), "the tipping points scroll sideways on a phone"
+    page.set_viewport_size(DESKTOP)
+    tipping.get_by_role("button", name="Try this change").first.click()
+    result = page.locator("#what-if-result")
+    expect(result).to_contain_text("The recommendation would change from")
+    expect(result.locator("strong").nth(1)).to_have_text(first["label"])
+    shot(page, "16-tipping-point-tried")
+    assert assessment.recommendations.count() == 1  # trying it stores nothing
+
+
+def test_v2_asks_where_the_program_runs_unless_it_is_global_and_checks_the_regions(page, shot, member):
+    from tests.factories import reference_questionnaire
+
+    assessment = AssessmentFactory(sponsor=member.sponsor, questionnaire=reference_questionnaire(version=2))
+    services.send_assessment(assessment=assessment)
+    sign_in(page, "ada@helix.example")
+    page.goto(section_path(assessment, 2))
+    regions = question(page, "program_regions")
+    expect(question(page, "functions_to_outsource")).to_be_visible()  # asked for every scope in v2
+    choose(page, "geographic_footprint", "Globally")
+    expect(regions).to_be_hidden()
+    choose(page, "geographic_footprint", "One region")
+    expect(regions).to_be_visible()
+    choose(page, "program_regions", "Europe")
+    choose(page, "program_regions", "Asia-Pacific")
+    choose(page, "outsourcing_scope", "An entire program or study")
+    choose(page, "functions_to_outsource", "Clinical operations")
+    choose(page, "timeline_pressure", "3")
+    choose(page, "portfolio_growth", "Growing")
+    choose(page, "resource_variability", "3")
+    save(page, "Save and continue →")
+    expect(page).to_have_url(section_url(2))
+    expect(regions.locator("#error-program_regions")).to_contain_text("choose exactly one region")
+    shot(page, "17-program-regions-error")
+    assert selectors.answers_of(assessment) == {}
+    question(page, "program_regions").get_by_label("Asia-Pacific", exact=True).uncheck()
+    save(page, "Save and continue →")
+    expect(page).to_have_url(section_url(3))
+    saved = selectors.answers_of(assessment)
+    assert (saved["geographic_footprint"], saved["program_regions"]) == ("single_region", ["europe"])
+
+
 def test_a_scale_question_explains_what_its_ends_mean(page, assessment):
     sign_in(page, "ada@helix.example")
     page.goto(section_path(assessment, 1))
