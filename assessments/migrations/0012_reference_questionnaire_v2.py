@@ -298,7 +298,10 @@ AUDIT_TRIGGERS = [
 
 def load(apps, schema_editor):
     # Audited like any change: v1's published weights gain their direction sentences here, and v2
-    # is published (the events name this migration as the reason).
+    # is published (the events name this migration as the reason). SQLite keeps no audit trail.
+    if schema_editor.connection.vendor != "postgresql":
+        _load(apps)
+        return
     with pghistory.context(
         reason="Engine 2.0: questionnaire v2 published; v1 weights gain direction sentences"
     ):
