@@ -135,7 +135,6 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True)
 def test_gunicorns_access_log_shows_no_reset_or_set_up_token(tmp_path):
     """A real gunicorn with the project's gunicorn.conf.py, on the test database: the access log
     keeps the requests, without their tokens."""
